@@ -1,0 +1,42 @@
+"""Prefect flow for one minetax run: a few coarse tasks around the Prefect-free steps in minetax.pipeline."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from minetax import pipeline
+from minetax.config import DEFAULT_SCENARIO, Settings
+
+
+@task(name="ingest", cache_policy=NO_CACHE)
+def ingest_task(ctx: pipeline.RunContext, progress=None):
+    return pipeline.ingest(ctx, progress)
+
+
+@task(name="estimate", cache_policy=NO_CACHE)
+def estimate_task(ctx: pipeline.RunContext, progress=None):
+    return pipeline.estimate(ctx, progress)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(ctx: pipeline.RunContext, progress=None):
+    return pipeline.publish(ctx, progress)
+
+
+@flow(name="minetax-run", validate_parameters=False)
+def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
+             progress=None) -> dict:
+    """Load, validate, estimate and publish one scenario. Returns the run id and the snapshot path."""
+    settings = Settings.make(home, data_dir)
+    ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
+    try:
+        ingest_task(ctx, progress)
+        estimate_task(ctx, progress)
+        path = publish_task(ctx, progress)
+    except BaseException as e:
+        pipeline.fail(ctx, e)
+        raise
+    return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
+            "warehouse": str(settings.warehouse_path)}

@@ -1,0 +1,5 @@
+-- merge_farms: upsert validated farms into core.farms (grain: farm; key farm_id). Idempotent.
+INSERT OR REPLACE INTO core.farms
+SELECT farm_id, name, region, energy_source, connection, metered, licensed, capacity_mw,
+       commissioned_on, decommissioned_on
+FROM stage_farms;

@@ -1,0 +1,4 @@
+-- merge_network_daily: upsert network figures (grain: UTC day). TH/s, BTC/day, USD/BTC.
+INSERT OR REPLACE INTO core.network_daily
+SELECT date, hashrate_ths, difficulty, blocks, subsidy_btc, fees_btc, fees_source, price_usd
+FROM stage_network_daily;

@@ -1,0 +1,108 @@
+-- model_farm_month: the bottom-up model. Grain of the result: scenario × farm × calendar month.
+-- Units: energy kWh; prices KZT/kWh; cost KZT; hashrate TH/s (monthly mean over calendar days);
+-- coins BTC; value USD and KZT. Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high
+-- (power usage effectiveness), $fx_pair (e.g. 'USD/KZT').
+--
+-- 1. farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
+CREATE OR REPLACE TEMP TABLE farm_day AS
+WITH r AS (
+    SELECT farm_id, ts_start, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt,
+           CAST(ts_start AS DATE) AS d0, CAST(ts_end - INTERVAL 1 MICROSECOND AS DATE) AS d1
+    FROM core.energy_readings
+),
+one_day AS (
+    SELECT farm_id, d0 AS day, kwh, cost_kzt FROM r WHERE d0 = d1
+),
+spread AS (
+    SELECT farm_id, day,
+           kwh * frac AS kwh, cost_kzt * frac AS cost_kzt
+    FROM (
+        SELECT farm_id, kwh, cost_kzt, CAST(g.day AS DATE) AS day,
+               (epoch(least(ts_end, g.day + INTERVAL 1 DAY)) - epoch(greatest(ts_start, g.day)))
+                 / (epoch(ts_end) - epoch(ts_start)) AS frac
+        FROM r, LATERAL (SELECT unnest(generate_series(CAST(r.d0 AS TIMESTAMP), CAST(r.d1 AS TIMESTAMP),
+                                                       INTERVAL 1 DAY)) AS day) g
+        WHERE r.d0 <> r.d1
+    )
+)
+SELECT farm_id, day, sum(kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt
+FROM (SELECT * FROM one_day UNION ALL SELECT * FROM spread)
+GROUP BY farm_id, day;
+
+-- 2. farm_day_model: hashrate (reported, else implied from energy, fleet efficiency and PUE), coins, value.
+--    Implied: H [TH/s] = E [kWh/day] × 1000 / 24 / (η [J/TH] × PUE); low uses the upper efficiency
+--    bound and high PUE, high the lower bound and low PUE. Coins = H / H_network × (subsidy + fees).
+CREATE OR REPLACE TEMP TABLE farm_day_model AS
+WITH d AS (
+    SELECT fd.*, h.hashrate_ths AS reported_ths FROM farm_day fd
+    LEFT JOIN core.farm_hashrate h ON h.farm_id = fd.farm_id AND h.date = fd.day
+),
+e AS (
+    SELECT d.*, fe.lower_j_per_th, fe.estimated_j_per_th, fe.upper_j_per_th
+    FROM d ASOF LEFT JOIN core.fleet_efficiency fe ON d.day >= fe.date
+),
+x AS (
+    SELECT e.*, fx.rate AS fx_rate
+    FROM e ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON e.day >= fx.date
+),
+h AS (
+    SELECT x.*,
+           coalesce(reported_ths, energy_kwh * 1000 / 24 / (estimated_j_per_th * $pue_central)) AS hashrate_ths,
+           coalesce(reported_ths, energy_kwh * 1000 / 24 / (upper_j_per_th * $pue_high)) AS hashrate_low_ths,
+           coalesce(reported_ths, energy_kwh * 1000 / 24 / (lower_j_per_th * $pue_low)) AS hashrate_high_ths
+    FROM x
+)
+SELECT h.farm_id, h.day, h.energy_kwh, h.cost_kzt, h.reported_ths IS NOT NULL AS reported,
+       h.hashrate_ths, h.hashrate_low_ths, h.hashrate_high_ths,
+       n.date IS NOT NULL AS has_network,
+       h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc,
+       h.hashrate_low_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_low,
+       h.hashrate_high_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_high,
+       h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) * n.price_usd AS value_usd,
+       h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) * n.price_usd * h.fx_rate AS value_kzt
+FROM h LEFT JOIN core.network_daily n ON n.date = h.day;
+
+-- 3. farm_month: every month a farm operates within the span of the readings, with or without energy.
+DELETE FROM model.farm_month WHERE scenario_id = $scenario_id;
+
+INSERT INTO model.farm_month
+WITH span AS (
+    SELECT CAST(date_trunc('month', min(day)) AS DATE) AS m0, CAST(date_trunc('month', max(day)) AS DATE) AS m1
+    FROM farm_day
+),
+active AS (
+    SELECT f.farm_id, f.region, CAST(m.month AS DATE) AS month
+    FROM core.farms f, span,
+         LATERAL (SELECT unnest(generate_series(CAST(span.m0 AS TIMESTAMP), CAST(span.m1 AS TIMESTAMP),
+                                                INTERVAL 1 MONTH)) AS month) m
+    WHERE CAST(m.month AS DATE) >= CAST(date_trunc('month', f.commissioned_on) AS DATE)
+      AND (f.decommissioned_on IS NULL OR CAST(m.month AS DATE) <= f.decommissioned_on)
+),
+agg AS (
+    SELECT farm_id, CAST(date_trunc('month', day) AS DATE) AS month,
+           sum(energy_kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt,
+           sum(hashrate_ths) AS sum_ths, sum(hashrate_low_ths) AS sum_low_ths,
+           sum(hashrate_high_ths) AS sum_high_ths,
+           count(*) FILTER (WHERE energy_kwh > 0) AS days_on,
+           count(*) FILTER (WHERE energy_kwh > 0 AND reported) AS days_reported,
+           bool_and(has_network) AS network_complete,
+           sum(btc) AS btc, sum(btc_low) AS btc_low, sum(btc_high) AS btc_high,
+           sum(value_usd) AS value_usd, sum(value_kzt) AS value_kzt
+    FROM farm_day_model GROUP BY ALL
+)
+SELECT $run_id, $scenario_id, a.farm_id, a.month, a.region,
+       coalesce(g.energy_kwh, 0) AS energy_kwh,
+       g.cost_kzt / nullif(g.energy_kwh, 0) AS avg_price_kzt_per_kwh,
+       coalesce(g.cost_kzt, 0) AS electricity_cost_kzt,
+       coalesce(g.sum_ths, 0) / day(last_day(a.month)) AS hashrate_ths,
+       coalesce(g.sum_low_ths, 0) / day(last_day(a.month)) AS hashrate_low_ths,
+       coalesce(g.sum_high_ths, 0) / day(last_day(a.month)) AS hashrate_high_ths,
+       CASE WHEN coalesce(g.days_on, 0) = 0 THEN NULL
+            WHEN g.days_reported = g.days_on THEN 'reported'
+            WHEN g.days_reported = 0 THEN 'implied' ELSE 'mixed' END AS hashrate_source,
+       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc END AS btc_mined,
+       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc_low END AS btc_mined_low,
+       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc_high END AS btc_mined_high,
+       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.value_usd END AS mined_value_usd,
+       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.value_kzt END AS mined_value_kzt
+FROM active a LEFT JOIN agg g USING (farm_id, month);

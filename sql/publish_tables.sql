@@ -1,0 +1,12 @@
+-- publish_tables: copy the published outputs from the warehouse into the new snapshot attached as `pub`.
+-- Tables keep their warehouse grain and units (see sql/schema.sql); views are added by publish_views.sql.
+CREATE TABLE pub.estimates AS SELECT * FROM tax.estimates ORDER BY scenario_id, scheme_id, farm_id, period_start;
+CREATE TABLE pub.estimates_month AS SELECT * FROM tax.estimates_month ORDER BY scenario_id, scheme_id, farm_id, month;
+CREATE TABLE pub.farm_month AS SELECT * FROM model.farm_month ORDER BY scenario_id, farm_id, month;
+CREATE TABLE pub.farms AS SELECT * FROM core.farms ORDER BY farm_id;
+CREATE TABLE pub.rate_rules AS SELECT * FROM tax.rate_rules ORDER BY scheme_id, valid_from, kind, rate;
+CREATE TABLE pub.runs AS SELECT * FROM meta.runs ORDER BY started_at;
+CREATE TABLE pub.inputs AS SELECT * FROM meta.inputs ORDER BY loaded_at, dataset;
+CREATE TABLE pub.validations AS SELECT * FROM meta.validations ORDER BY checked_at, suite;
+CREATE TABLE pub.quarantine AS SELECT * FROM meta.quarantine ORDER BY quarantined_at;
+CREATE TABLE pub.scheme_versions AS SELECT * FROM meta.scheme_versions ORDER BY run_id, kind, id;

@@ -1,0 +1,49 @@
+"""DuckDB access: connections and the SQL files in sql/ (one purpose per file)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from minetax.config import SQL_DIR
+
+
+@cache
+def sql_text(name: str) -> str:
+    return (SQL_DIR / name).read_text()
+
+
+def statements(text: str) -> list[str]:
+    """Split a SQL file on semicolons that end a line (our files keep one statement per block)."""
+    body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def run_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run every statement of sql/<name>, binding the named $parameters each statement uses."""
+    for stmt in statements(sql_text(name)):
+        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
+        con.execute(stmt, used or None).fetchall()
+
+
+def query_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """Run a single-statement SQL file and return the relation's rows as a DataFrame."""
+    (stmt,) = statements(sql_text(name))
+    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
+    return con.execute(stmt, used or None).df()
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-write and make sure every schema and table exists."""
+    con = connect(path)
+    run_file(con, "schema.sql")
+    return con

@@ -1,0 +1,193 @@
+"""Load inputs: file → raw store (as received) → typed staging → validation → core (idempotent merge).
+
+Every input of a run is validated before any is merged. One failure quarantines that file, records
+the failed rules, and raises InputError: core and the published snapshot stay exactly as they were.
+A file already loaded (same dataset, same sha256) is recorded as `unchanged` and not applied again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from minetax import db
+from minetax.config import Settings
+from minetax.datasets import DATASETS, Dataset
+from minetax.errors import InputError
+from minetax.validate import Report, Validator
+
+EXTENSIONS = (".csv", ".parquet")
+
+
+@dataclass
+class InputFile:
+    dataset: str
+    path: Path
+    sha256: str
+    rows: int = 0
+    status: str = "pending"  # loaded | unchanged | quarantined | not_loaded
+    stored_path: Path | None = None
+
+
+def find_input(data_dir: Path, ds: Dataset) -> Path | None:
+    """<name>.csv or <name>.parquet in data_dir or one of its direct subfolders; more than one is an error."""
+    found = [p for ext in EXTENSIONS for p in (*data_dir.glob(f"{ds.name}{ext}"), *data_dir.glob(f"*/{ds.name}{ext}"))]
+    if len(found) > 1:
+        raise InputError(str(data_dir), [{"column": None, "rule": f"one file for dataset {ds.name}",
+                                          "examples": [str(p) for p in found]}])
+    return found[0] if found else None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path) -> int:
+    """Create temp view src_<name> over the file (all text for CSV), numbered rows in `_row`."""
+    reader = (f"read_csv({_literal(path)}, all_varchar=true, header=true)" if path.suffix == ".csv"
+              else f"read_parquet({_literal(path)})")
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    except duckdb.Error as e:
+        raise InputError(str(path), [{"column": None, "rule": "readable CSV or Parquet file",
+                                      "examples": [str(e).splitlines()[0]]}]) from e
+    missing = [c for c in ds.required_columns if c not in cols]
+    if missing:
+        raise InputError(str(path), [{"column": c, "rule": "required column is present",
+                                      "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
+    extra = ", ".join(f"NULL AS {c}" for c in ds.column_names if c not in cols)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW src_{ds.name} AS SELECT *, {extra + ', ' if extra else ''}"
+                f"row_number() OVER () AS _row FROM {reader}").fetchall()
+    return con.execute(f"SELECT count(*) FROM src_{ds.name}").fetchone()[0]
+
+
+def _examples(con, ds: Dataset, rows: list[int]) -> list[str]:
+    if not rows:
+        return []
+    cols = ", ".join(ds.column_names)
+    df = con.execute(f"SELECT _row, {cols} FROM src_{ds.name} WHERE _row IN ({', '.join(map(str, rows[:5]))})"
+                     " ORDER BY _row").df()
+    return ["row " + str(r["_row"]) + ": " + ", ".join(f"{c}={r[c]!s}" for c in ds.column_names)
+            for r in df.to_dict("records")]
+
+
+def _store_raw(settings: Settings, f: InputFile) -> Path:
+    dest = settings.raw_dir / f.dataset / f"{f.sha256}{f.path.suffix}"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(dest.suffix + ".tmp")
+        try:
+            os.link(f.path, tmp)
+        except OSError:
+            shutil.copyfile(f.path, tmp)
+        os.replace(tmp, dest)
+    return dest
+
+
+def _already_loaded(con, dataset: str, sha: str) -> bool:
+    return con.execute("SELECT count(*) FROM meta.inputs WHERE dataset = ? AND sha256 = ? AND status = 'loaded'",
+                       [dataset, sha]).fetchone()[0] > 0
+
+
+def record_validation(con, run_id: str, report: Report) -> None:
+    now = dt.datetime.now()
+    con.executemany(
+        "INSERT INTO meta.validations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[run_id, report.suite, report.target, r["expectation"], r["column"], r["success"], r["element_count"],
+          r["unexpected_count"], json.dumps({"rule": r["rule"], "rows": r["example_rows"], "error": r["error"]}),
+          now] for r in report.results])
+
+
+def _record_inputs(con, run_id: str, files: list[InputFile]) -> None:
+    now = dt.datetime.now()
+    con.executemany("INSERT OR REPLACE INTO meta.inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [[run_id, f.dataset, f.path.name, str(f.path), str(f.stored_path or ""), f.sha256, f.rows,
+                      f.status, now] for f in files])
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, validator: Validator,
+                progress=None) -> list[InputFile]:
+    """Stage and validate every input; merge all into core in one transaction, or none."""
+    files: list[InputFile] = []
+    rejected: list[tuple[InputFile, list[dict]]] = []
+    for ds in DATASETS:
+        path = find_input(settings.data_dir, ds)
+        if path is None:
+            if ds.optional:
+                continue
+            raise InputError(str(settings.data_dir / f"{ds.name}.csv"), [{
+                "column": None, "rule": "required input file is present",
+                "examples": [f"looked for {ds.name}.csv or {ds.name}.parquet in {settings.data_dir} "
+                             "and its subfolders"]}])
+        f = InputFile(ds.name, path, sha256_file(path))
+        f.stored_path = _store_raw(settings, f)
+        files.append(f)
+        if progress:
+            progress(f"validating {path.name}")
+        if _already_loaded(con, ds.name, f.sha256):
+            f.status = "unchanged"
+            f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
+                                 [ds.name, f.sha256]).fetchone()[0]
+            if ds.name == "farms":  # later stages look farms up in stage_farms ∪ core.farms
+                con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
+            continue
+        try:
+            f.rows = open_source(con, ds, path)
+        except InputError as e:
+            f.status = "quarantined"
+            rejected.append((f, e.findings))
+            continue
+        db.run_file(con, f"stage_{ds.name}.sql")
+        report = validator.validate(f"input.{ds.name}", con.execute(f"SELECT * FROM stage_{ds.name}").df(),
+                                    path.name)
+        record_validation(con, run_id, report)
+        if report.success:
+            f.status = "loaded"
+        else:
+            f.status = "quarantined"
+            rejected.append((f, [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
+                                  "unexpected_count": r["unexpected_count"],
+                                  "examples": _examples(con, ds, r["example_rows"]) or
+                                  ([r["error"]] if r["error"] else [])} for r in report.failures]))
+    if rejected:
+        for f in files:
+            if f.status == "loaded":
+                f.status = "not_loaded"  # valid, but its batch was rejected
+        _record_inputs(con, run_id, files)
+        now = dt.datetime.now()
+        for f, findings in rejected:
+            con.execute("INSERT INTO meta.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, f.dataset, f.path.name, f.sha256, str(f.stored_path), json.dumps(findings), now])
+        f, findings = rejected[0]
+        err = InputError(str(f.path), findings)
+        if len(rejected) > 1:
+            err.args = (str(err) + "\n" + "\n".join(str(InputError(str(g.path), fs)) for g, fs in rejected[1:]),)
+        raise err
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for f in files:
+            if f.status == "loaded":
+                if progress:
+                    progress(f"merging {f.path.name}")
+                db.run_file(con, f"merge_{f.dataset}.sql")
+        _record_inputs(con, run_id, files)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return files

@@ -1,0 +1,38 @@
+"""Publish a read-only snapshot: a new DuckDB file, written aside, then swapped in with one rename.
+
+Readers open `published/minetax.duckdb` read-only. A reader that still has the old file open keeps
+reading the old snapshot (the rename does not touch open files); a new reader sees the new one.
+No reader ever sees half a run and no reader blocks a run (the warehouse is a different file).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from minetax import db
+from minetax.config import Settings
+
+# Written so that the DuckDB CLI from the package registry (duckdb-cli 1.5) can open it.
+STORAGE_VERSION = "v1.5.0"
+
+
+def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.published_dir / f".minetax-{run_id}.duckdb.tmp"
+    tmp.unlink(missing_ok=True)
+    con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
+    try:
+        db.run_file(con, "publish_tables.sql")
+    finally:
+        con.execute("DETACH pub")
+    snap = duckdb.connect(str(tmp))
+    try:
+        db.run_file(snap, "publish_views.sql")
+        snap.execute("CHECKPOINT")
+    finally:
+        snap.close()
+    os.replace(tmp, settings.published_path)
+    return settings.published_path

@@ -1,0 +1,44 @@
+"""Run records: every published figure traces back to a run, its inputs, scheme versions and code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import uuid
+
+from minetax import __version__
+from minetax.config import PROJECT_ROOT
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def code_version() -> str:
+    """Package version plus the git commit (and '+dirty' with uncommitted changes) when run from a checkout."""
+    try:
+        sha = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty = "", ""
+    return __version__ + (f"+g{sha}" if sha else "") + (".dirty" if dirty else "")
+
+
+def start(con, run_id: str, scenario_id: str, data_dir: str, parameters: dict, flow_run_id: str | None) -> None:
+    con.execute("INSERT INTO meta.runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?, NULL)",
+                [run_id, flow_run_id, dt.datetime.now(), scenario_id, data_dir, code_version(),
+                 json.dumps(parameters, default=str)])
+
+
+def finish(con, run_id: str, status: str, message: str | None = None) -> None:
+    con.execute("UPDATE meta.runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
+                [status, dt.datetime.now(), message, run_id])
+
+
+def record_schemes(con, run_id: str, scenario) -> None:
+    rows = [[run_id, "scenario", scenario.scenario_id, scenario.file.name, scenario.version]]
+    rows += [[run_id, "scheme", s.scheme_id, s.file.name, s.version] for s in scenario.schemes]
+    con.executemany("INSERT OR REPLACE INTO meta.scheme_versions VALUES (?, ?, ?, ?, ?)", rows)

@@ -1,0 +1,102 @@
+"""Great Expectations suites (expectations/*.json) run on staged frames; results as plain rows.
+
+Suites are JSON files reviewed like code. Each input is checked on its typed staging table, whose
+`_row` column (the row number in the file) lets a failure point at the offending rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from minetax.config import EXPECTATIONS_DIR
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@dataclass
+class Report:
+    suite: str
+    target: str
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(r["success"] for r in self.results)
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.results if not r["success"]]
+
+
+def load_suite_doc(name: str) -> dict:
+    return json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+
+
+class Validator:
+    """One ephemeral Great Expectations context per process, reused for every suite."""
+
+    @cached_property
+    def _gx(self):
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)  # after Prefect's logging setup
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        return gx, ctx, ctx.data_sources.add_pandas("minetax")
+
+    def validate(self, suite_name: str, df, target: str) -> Report:
+        gx, ctx, source = self._gx
+        doc = load_suite_doc(suite_name)
+        suite = gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"], meta=doc.get("meta"))
+        asset_name = suite_name.replace(".", "_")
+        try:
+            asset = source.get_asset(asset_name)
+        except LookupError:
+            asset = source.add_dataframe_asset(name=asset_name)
+        batch_def = (asset.batch_definitions[0] if asset.batch_definitions
+                     else asset.add_batch_definition_whole_dataframe("whole"))
+        batch = batch_def.get_batch(batch_parameters={"dataframe": df})
+        index_cols = ["_row"] if "_row" in df.columns else []
+        res = batch.validate(suite, result_format={"result_format": "SUMMARY",
+                                                   "unexpected_index_column_names": index_cols})
+        report = Report(suite_name, target)
+        by_key = {_key(c["type"], c["kwargs"]): c for c in doc["expectations"]}
+        for r in res.results:  # results do not come back in suite order: match them by their config
+            d = r.to_json_dict()
+            cfg = by_key.get(_key(d["expectation_config"]["type"], d["expectation_config"]["kwargs"]),
+                             d["expectation_config"])
+            result = d.get("result") or {}
+            kw = cfg["kwargs"]
+            column = kw.get("column") or ",".join(kw.get("column_list") or []) or None
+            if not column and "column_A" in kw:
+                column = f"{kw['column_A']},{kw['column_B']}"
+            raised = (d.get("exception_info") or {}).get("raised_exception")
+            examples = [e.get("_row") for e in (result.get("partial_unexpected_index_list") or [])
+                        if isinstance(e, dict)]
+            report.results.append({
+                "expectation": cfg["type"],
+                "rule": (cfg.get("meta") or {}).get("rule") or _describe(cfg),
+                "column": column,
+                "success": bool(d["success"]) and not raised,
+                "element_count": result.get("element_count"),
+                "unexpected_count": result.get("unexpected_count") or (None if d["success"] else 0),
+                "example_rows": [int(x) for x in examples[:20] if x is not None],
+                "error": (d.get("exception_info") or {}).get("exception_message") if raised else None,
+            })
+        return report
+
+
+def _key(etype: str, kwargs: dict) -> str:
+    keep = {k: v for k, v in kwargs.items() if v is not None and k not in ("batch_id", "result_format")}
+    return etype + json.dumps(keep, sort_keys=True, default=str)
+
+
+def _describe(cfg: dict) -> str:
+    kw = {k: v for k, v in cfg["kwargs"].items() if k not in ("column", "column_list")}
+    return cfg["type"] + (f" {kw}" if kw else "")
