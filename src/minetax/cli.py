@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -99,18 +100,21 @@ def sql(query: Annotated[str, typer.Argument(help="SQL to run on the published s
     elif format == "json":
         sys.stdout.write(json.dumps(json.loads(df.to_json(orient="records", date_format="iso")), indent=1) + "\n")
     else:
+        out = Console(width=None if sys.stdout.isatty() else 240)
         t = Table()
         for c in df.columns:
             t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
         for row in df.itertuples(index=False):
             t.add_row(*[_cell(v) for v in row])
-        console.print(t)
-        console.print(f"{len(df)} rows")
+        out.print(t)
+        out.print(f"{len(df)} rows")
 
 
 def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and v != v) or v is getattr(pd, "NaT", None):
         return ""
+    if isinstance(v, pd.Timestamp) and v == v.normalize():
+        return str(v.date())
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.6g}"
     return str(v)

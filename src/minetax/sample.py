@@ -79,8 +79,8 @@ def make_farms(n: int, seed: int) -> list[Farm]:
 def _monthly_tariff(months: np.ndarray, profile: str, rng: np.random.Generator) -> np.ndarray:
     """Base price by month (KZT/kWh) for a price profile; months as datetime64[M]."""
     t = (months - np.datetime64("2021-01", "M")).astype(int)  # months since 2021-01
-    if profile == "ramp":  # climbs from 8 to 28 KZT/kWh over four years: crosses every bracket edge
-        return 8.0 + 20.0 * np.clip(t, 0, 47) / 47.0
+    if profile == "ramp":  # 8 → 14 KZT/kWh in 2021-22, then 9 → 25 through 2023 (crossing the 2023 brackets)
+        return np.where(t < 24, 8.0 + 6.0 * t / 23.0, np.interp(t, [24, 35, 47], [9.0, 25.0, 28.0]))
     if profile in ("grid", "pool"):
         level = np.interp(t, [0, 12, 24, 36, 47], [9.5, 13.0, 19.0, 25.0, 29.0])
         return level * rng.uniform(0.9, 1.1) + rng.normal(0, 0.3, len(t))
