@@ -63,6 +63,7 @@ SELECT h.farm_id, h.day, h.energy_kwh, h.cost_kzt, h.reported_ths IS NOT NULL AS
 FROM h LEFT JOIN core.network_daily n ON n.date = h.day;
 
 -- 3. farm_month: every month a farm operates within the span of the readings, with or without energy.
+--    Energy and cost are summed exactly from the readings; hashrate and coins from farm_day_model.
 DELETE FROM model.farm_month WHERE scenario_id = $scenario_id;
 
 INSERT INTO model.farm_month
@@ -78,9 +79,13 @@ active AS (
     WHERE CAST(m.month AS DATE) >= CAST(date_trunc('month', f.commissioned_on) AS DATE)
       AND (f.decommissioned_on IS NULL OR CAST(m.month AS DATE) <= f.decommissioned_on)
 ),
+energy AS (  -- exact monthly sums: a reading lies within one month (validated), no pro-rating needed
+    SELECT farm_id, CAST(date_trunc('month', ts_start) AS DATE) AS month,
+           sum(kwh) AS energy_kwh, sum(kwh * price_kzt_per_kwh) AS cost_kzt
+    FROM core.energy_readings GROUP BY ALL
+),
 agg AS (
     SELECT farm_id, CAST(date_trunc('month', day) AS DATE) AS month,
-           sum(energy_kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt,
            sum(hashrate_ths) AS sum_ths, sum(hashrate_low_ths) AS sum_low_ths,
            sum(hashrate_high_ths) AS sum_high_ths,
            count(*) FILTER (WHERE energy_kwh > 0) AS days_on,
@@ -91,9 +96,9 @@ agg AS (
     FROM farm_day_model GROUP BY ALL
 )
 SELECT $run_id, $scenario_id, a.farm_id, a.month, a.region,
-       coalesce(g.energy_kwh, 0) AS energy_kwh,
-       g.cost_kzt / nullif(g.energy_kwh, 0) AS avg_price_kzt_per_kwh,
-       coalesce(g.cost_kzt, 0) AS electricity_cost_kzt,
+       coalesce(en.energy_kwh, 0) AS energy_kwh,
+       en.cost_kzt / nullif(en.energy_kwh, 0) AS avg_price_kzt_per_kwh,
+       coalesce(en.cost_kzt, 0) AS electricity_cost_kzt,
        coalesce(g.sum_ths, 0) / day(last_day(a.month)) AS hashrate_ths,
        coalesce(g.sum_low_ths, 0) / day(last_day(a.month)) AS hashrate_low_ths,
        coalesce(g.sum_high_ths, 0) / day(last_day(a.month)) AS hashrate_high_ths,
@@ -105,4 +110,4 @@ SELECT $run_id, $scenario_id, a.farm_id, a.month, a.region,
        CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc_high END AS btc_mined_high,
        CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.value_usd END AS mined_value_usd,
        CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.value_kzt END AS mined_value_kzt
-FROM active a LEFT JOIN agg g USING (farm_id, month);
+FROM active a LEFT JOIN agg g USING (farm_id, month) LEFT JOIN energy en USING (farm_id, month);

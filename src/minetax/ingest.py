@@ -125,6 +125,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     """Stage and validate every input; merge all into core in one transaction, or none."""
     files: list[InputFile] = []
     rejected: list[tuple[InputFile, list[dict]]] = []
+    # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
     for ds in DATASETS:
         path = find_input(settings.data_dir, ds)
         if path is None:
@@ -143,8 +145,6 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
             f.status = "unchanged"
             f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
                                  [ds.name, f.sha256]).fetchone()[0]
-            if ds.name == "farms":  # later stages look farms up in stage_farms ∪ core.farms
-                con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
             continue
         try:
             f.rows = open_source(con, ds, path)

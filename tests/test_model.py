@@ -1,0 +1,67 @@
+"""The farm × month model against an independent pandas computation from the reference figures."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from minetax import pipeline
+from minetax.config import Settings
+from tests.conftest import REFERENCE, make_data_dir
+
+FARMS = {"M01": ["coal", "grid", True, "2021-01-01", None], "M02": ["coal", "grid", True, "2021-01-01", None]}
+READINGS = [["M01", "2023-01", 744000, 20], ["M02", "2023-01", 744000, 20]]
+REPORTED_THS = 20000.0
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    base = tmp_path_factory.mktemp("model")
+    hashrate = [["M02", f"2023-01-{d:02d}", REPORTED_THS] for d in range(1, 32)]
+    data = make_data_dir(base / "data", FARMS, READINGS, hashrate)
+    _, path = pipeline.run(Settings.make(base / "home", data), "kz-baseline")
+    con = duckdb.connect(str(path), read_only=True)
+    yield con.execute("SELECT * FROM farm_month WHERE month = '2023-01-01' ORDER BY farm_id").df()
+    con.close()
+
+
+def _network_jan_2023() -> pd.DataFrame:
+    n = pd.read_csv(REFERENCE / "network_daily.csv", parse_dates=["date"])
+    return n[(n.date >= "2023-01-01") & (n.date < "2023-02-01")]
+
+
+def test_implied_hashrate_and_coins(model):
+    eff = pd.read_csv(REFERENCE / "fleet_efficiency.csv", parse_dates=["date"]).set_index("date")
+    e = eff.loc["2023-01-01"]
+    fx = pd.read_csv(REFERENCE / "fx.csv", parse_dates=["date"]).set_index("date").loc["2023-01-01", "rate"]
+    n = _network_jan_2023()
+    day_kwh = 744000 / 31
+    ths = day_kwh * 1000 / 24 / (e.estimated_j_per_th * 1.10)
+    ths_low = day_kwh * 1000 / 24 / (e.upper_j_per_th * 1.20)
+    ths_high = day_kwh * 1000 / 24 / (e.lower_j_per_th * 1.01)
+    issuance = n.subsidy_btc + n.fees_btc
+    btc = (ths / n.hashrate_ths * issuance).sum()
+    usd = (ths / n.hashrate_ths * issuance * n.price_usd).sum()
+    m = model.set_index("farm_id").loc["M01"]
+    assert m.energy_kwh == 744000
+    assert m.avg_price_kzt_per_kwh == pytest.approx(20)
+    assert m.electricity_cost_kzt == pytest.approx(744000 * 20)
+    assert m.hashrate_source == "implied"
+    assert m.hashrate_ths == pytest.approx(ths, rel=1e-9)
+    assert m.hashrate_low_ths == pytest.approx(ths_low, rel=1e-9)
+    assert m.hashrate_high_ths == pytest.approx(ths_high, rel=1e-9)
+    assert m.btc_mined == pytest.approx(btc, rel=1e-9)
+    assert m.btc_mined_low < m.btc_mined < m.btc_mined_high
+    assert m.mined_value_usd == pytest.approx(usd, rel=1e-9)
+    assert m.mined_value_kzt == pytest.approx(usd * fx, rel=1e-9)
+
+
+def test_reported_hashrate_is_used(model):
+    n = _network_jan_2023()
+    m = model.set_index("farm_id").loc["M02"]
+    assert m.hashrate_source == "reported"
+    assert m.hashrate_ths == pytest.approx(REPORTED_THS)
+    assert m.hashrate_low_ths == m.hashrate_high_ths == pytest.approx(REPORTED_THS)  # measured: no band
+    assert m.btc_mined == pytest.approx((REPORTED_THS / n.hashrate_ths * (n.subsidy_btc + n.fees_btc)).sum(),
+                                        rel=1e-9)
