@@ -144,7 +144,7 @@ def main() -> None:
     try:
         app()
     except MinetaxError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+        err.print(f"[red]error:[/red] {e}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(1)
 
 

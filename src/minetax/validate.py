@@ -45,7 +45,8 @@ class Validator:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)  # after Prefect's logging setup
+        for name in ("great_expectations", "great_expectations.data_context.types.base"):
+            logging.getLogger(name).setLevel(logging.WARNING)  # after GE's and Prefect's logging setup
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         return gx, ctx, ctx.data_sources.add_pandas("minetax")
@@ -93,10 +94,13 @@ class Validator:
 
 
 def _key(etype: str, kwargs: dict) -> str:
-    keep = {k: v for k, v in kwargs.items() if v is not None and k not in ("batch_id", "result_format")}
+    keep = {k: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+            for k, v in kwargs.items() if v is not None and k not in ("batch_id", "result_format")}
     return etype + json.dumps(keep, sort_keys=True, default=str)
 
 
 def _describe(cfg: dict) -> str:
-    kw = {k: v for k, v in cfg["kwargs"].items() if k not in ("column", "column_list")}
-    return cfg["type"] + (f" {kw}" if kw else "")
+    """A readable rule, e.g. 'expect_column_values_to_be_between min_value=0'."""
+    kw = {k: v for k, v in cfg["kwargs"].items()
+          if k not in ("column", "column_list", "batch_id", "result_format") and v is not None}
+    return cfg["type"] + "".join(f" {k}={v:g}" if isinstance(v, float) else f" {k}={v}" for k, v in kw.items())
