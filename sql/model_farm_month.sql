@@ -1,7 +1,8 @@
 -- model_farm_month: the bottom-up model. Grain of the result: scenario × farm × calendar month.
 -- Units: energy kWh; prices KZT/kWh; cost KZT; hashrate TH/s (monthly mean over calendar days);
 -- coins BTC; value USD and KZT. Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high
--- (power usage effectiveness), $fx_pair (e.g. 'USD/KZT').
+-- (power usage effectiveness), $efficiency ('lower' | 'estimated' | 'upper': the fleet efficiency series
+-- used for the central implied hashrate), $fx_pair (e.g. 'USD/KZT').
 --
 -- 1. farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
 CREATE OR REPLACE TEMP TABLE farm_day AS
@@ -47,7 +48,8 @@ x AS (
 ),
 h AS (
     SELECT x.*,
-           coalesce(reported_ths, energy_kwh * 1000 / 24 / (estimated_j_per_th * $pue_central)) AS hashrate_ths,
+           coalesce(reported_ths, energy_kwh * 1000 / 24 / (CASE $efficiency WHEN 'lower' THEN lower_j_per_th
+                WHEN 'upper' THEN upper_j_per_th ELSE estimated_j_per_th END * $pue_central)) AS hashrate_ths,
            coalesce(reported_ths, energy_kwh * 1000 / 24 / (upper_j_per_th * $pue_high)) AS hashrate_low_ths,
            coalesce(reported_ths, energy_kwh * 1000 / 24 / (lower_j_per_th * $pue_low)) AS hashrate_high_ths
     FROM x

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS meta.inputs (
     stored_path VARCHAR,
     sha256 VARCHAR,
     rows BIGINT,
-    status VARCHAR,            -- loaded | unchanged | quarantined
+    status VARCHAR,            -- loaded | unchanged | quarantined | not_loaded (valid, but its batch was refused)
     loaded_at TIMESTAMP,
     PRIMARY KEY (run_id, dataset)
 );
@@ -97,7 +97,7 @@ CREATE TABLE IF NOT EXISTS core.fleet_efficiency (
     source VARCHAR
 );
 
--- tax.parameters: scheme parameter values in force per interval, written from schemes/*.yaml.
+-- tax.rate_rules: scheme parameter values in force per interval, written from schemes/*.yaml.
 -- Grain: scheme × parameter version × valid_from × bracket or override. Rates in rate_unit.
 CREATE TABLE IF NOT EXISTS tax.rate_rules (
     scheme_id VARCHAR,

@@ -98,7 +98,7 @@ def sql(query: Annotated[str, typer.Argument(help="SQL to run on the published s
     if format == "csv":
         df.to_csv(sys.stdout, index=False)
     elif format == "json":
-        sys.stdout.write(json.dumps(json.loads(df.to_json(orient="records", date_format="iso")), indent=1) + "\n")
+        sys.stdout.write(df_to_json(df) + "\n")
     else:
         out = Console(width=None if sys.stdout.isatty() else 240)
         t = Table()
@@ -108,6 +108,17 @@ def sql(query: Annotated[str, typer.Argument(help="SQL to run on the published s
             t.add_row(*[_cell(v) for v in row])
         out.print(t)
         out.print(f"{len(df)} rows")
+
+
+def df_to_json(df: pd.DataFrame) -> str:
+    """Records; DATE columns (datetimes at midnight) as YYYY-MM-DD, other timestamps ISO."""
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype.kind == "M":
+            s = df[c]
+            df[c] = s.dt.strftime("%Y-%m-%d") if (s.dropna() == s.dropna().dt.normalize()).all() \
+                else s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return json.dumps(json.loads(df.to_json(orient="records")), indent=1)
 
 
 def _cell(v) -> str:

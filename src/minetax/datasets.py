@@ -19,7 +19,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Dataset:
-    name: str  # file stem: <name>.csv | <name>.parquet | <name>.xlsx
+    name: str  # file stem: <name>.csv | <name>.parquet
     grain: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]

@@ -34,7 +34,7 @@ def model_params(run_id: str, scenario: Scenario) -> dict:
     pue = a.get("pue", {})
     return {"run_id": run_id, "scenario_id": scenario.scenario_id, "pue_low": float(pue.get("low", 1.01)),
             "pue_central": float(pue.get("central", 1.10)), "pue_high": float(pue.get("high", 1.20)),
-            "fx_pair": a.get("fx_pair", "USD/KZT")}
+            "fx_pair": a.get("fx_pair", "USD/KZT"), "efficiency": a.get("efficiency", "estimated")}
 
 
 def scheme_params(run_id: str, scenario: Scenario, scheme: Scheme) -> dict:

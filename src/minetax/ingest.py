@@ -91,10 +91,7 @@ def _store_raw(settings: Settings, f: InputFile) -> Path:
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(dest.suffix + ".tmp")
-        try:
-            os.link(f.path, tmp)
-        except OSError:
-            shutil.copyfile(f.path, tmp)
+        shutil.copyfile(f.path, tmp)  # a copy, not a link: the user may edit the original in place
         os.replace(tmp, dest)
     return dest
 

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from minetax import db, estimate as est, ingest as ing, publish as pub, runs
+from minetax import db, runs
+from minetax import estimate as est
+from minetax import ingest as ing
+from minetax import publish as pub
 from minetax.config import Settings
 from minetax.schemes import Scenario, load_scenario
 from minetax.validate import Validator

@@ -231,6 +231,8 @@ def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR,
     doc, sha = _read(file)
     if not isinstance(doc, dict) or doc.get("scenario_id") != scenario_id or not doc.get("schemes"):
         raise SchemeError(f"scenario refused: {file.name}: needs scenario_id {scenario_id!r} and schemes")
+    assumptions = doc.get("assumptions") or {}
+    if assumptions.get("efficiency", "estimated") not in ("lower", "estimated", "upper"):
+        raise SchemeError(f"scenario refused: {file.name}: assumptions.efficiency must be lower, estimated or upper")
     schemes = [load_scheme(s, schemes_dir) for s in doc["schemes"]]
-    return Scenario(scenario_id, doc.get("title", scenario_id), schemes, doc.get("assumptions") or {},
-                    file, sha)
+    return Scenario(scenario_id, doc.get("title", scenario_id), schemes, assumptions, file, sha)

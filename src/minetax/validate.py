@@ -74,7 +74,8 @@ class Validator:
                              d["expectation_config"])
             result = d.get("result") or {}
             kw = cfg["kwargs"]
-            column = kw.get("column") or ",".join(kw.get("column_list") or []) or None
+            column = ((cfg.get("meta") or {}).get("column")  # the input column a check column is about
+                      or kw.get("column") or ",".join(kw.get("column_list") or []) or None)
             if not column and "column_A" in kw:
                 column = f"{kw['column_A']},{kw['column_B']}"
             raised = (d.get("exception_info") or {}).get("raised_exception")
