@@ -2,7 +2,9 @@
 -- Units: energy kWh; prices KZT/kWh; cost KZT; hashrate TH/s (monthly mean over calendar days);
 -- coins BTC; value USD and KZT. Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high
 -- (power usage effectiveness), $efficiency ('lower' | 'estimated' | 'upper': the fleet efficiency series
--- used for the central implied hashrate), $fx_pair (e.g. 'USD/KZT').
+-- used for the central implied hashrate), $fx_pair (e.g. 'USD/KZT'), $band_low/$band_high (range of an
+-- unmetered farm's true consumption around the estimate). Reads temp table price_path(date, multiplier):
+-- the scenario's BTC price multiplier from each date on.
 --
 -- 1. farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
 CREATE OR REPLACE TEMP TABLE farm_day AS
@@ -15,8 +17,7 @@ one_day AS (
     SELECT farm_id, d0 AS day, kwh, cost_kzt FROM r WHERE d0 = d1
 ),
 spread AS (
-    SELECT farm_id, day,
-           kwh * frac AS kwh, cost_kzt * frac AS cost_kzt
+    SELECT farm_id, day, kwh * frac AS kwh, cost_kzt * frac AS cost_kzt
     FROM (
         SELECT farm_id, kwh, cost_kzt, CAST(g.day AS DATE) AS day,
                (epoch(least(ts_end, g.day + INTERVAL 1 DAY)) - epoch(greatest(ts_start, g.day)))
@@ -31,11 +32,16 @@ FROM (SELECT * FROM one_day UNION ALL SELECT * FROM spread)
 GROUP BY farm_id, day;
 
 -- 2. farm_day_model: hashrate (reported, else implied from energy, fleet efficiency and PUE), coins, value.
---    Implied: H [TH/s] = E [kWh/day] × 1000 / 24 / (η [J/TH] × PUE); low uses the upper efficiency
---    bound and high PUE, high the lower bound and low PUE. Coins = H / H_network × (subsidy + fees).
+--    Implied: H [TH/s] = E [kWh/day] × 1000 / 24 / (η [J/TH] × PUE). Low: the low energy (unmetered farms),
+--    the upper efficiency bound and high PUE; high: the high energy, the lower bound and low PUE.
+--    Coins = H / H_network × (subsidy + fees); value at that day's price × the scenario's multiplier.
 CREATE OR REPLACE TEMP TABLE farm_day_model AS
 WITH d AS (
-    SELECT fd.*, h.hashrate_ths AS reported_ths FROM farm_day fd
+    SELECT fd.*, h.hashrate_ths AS reported_ths,
+           fd.energy_kwh * CASE WHEN f.metered THEN 1 ELSE $band_low END AS energy_low_kwh,
+           fd.energy_kwh * CASE WHEN f.metered THEN 1 ELSE $band_high END AS energy_high_kwh
+    FROM farm_day fd
+    JOIN core.farms f USING (farm_id)
     LEFT JOIN core.farm_hashrate h ON h.farm_id = fd.farm_id AND h.date = fd.day
 ),
 e AS (
@@ -43,15 +49,17 @@ e AS (
     FROM d ASOF LEFT JOIN core.fleet_efficiency fe ON d.day >= fe.date
 ),
 x AS (
-    SELECT e.*, fx.rate AS fx_rate
-    FROM e ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON e.day >= fx.date
+    SELECT e.*, fx.rate AS fx_rate, coalesce(pp.multiplier, 1) AS price_multiplier
+    FROM e
+    ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON e.day >= fx.date
+    ASOF LEFT JOIN price_path pp ON e.day >= pp.date
 ),
 h AS (
     SELECT x.*,
            coalesce(reported_ths, energy_kwh * 1000 / 24 / (CASE $efficiency WHEN 'lower' THEN lower_j_per_th
                 WHEN 'upper' THEN upper_j_per_th ELSE estimated_j_per_th END * $pue_central)) AS hashrate_ths,
-           coalesce(reported_ths, energy_kwh * 1000 / 24 / (upper_j_per_th * $pue_high)) AS hashrate_low_ths,
-           coalesce(reported_ths, energy_kwh * 1000 / 24 / (lower_j_per_th * $pue_low)) AS hashrate_high_ths
+           coalesce(reported_ths, energy_low_kwh * 1000 / 24 / (upper_j_per_th * $pue_high)) AS hashrate_low_ths,
+           coalesce(reported_ths, energy_high_kwh * 1000 / 24 / (lower_j_per_th * $pue_low)) AS hashrate_high_ths
     FROM x
 )
 SELECT h.farm_id, h.day, h.energy_kwh, h.cost_kzt, h.reported_ths IS NOT NULL AS reported,
@@ -60,8 +68,7 @@ SELECT h.farm_id, h.day, h.energy_kwh, h.cost_kzt, h.reported_ths IS NOT NULL AS
        h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc,
        h.hashrate_low_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_low,
        h.hashrate_high_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_high,
-       h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) * n.price_usd AS value_usd,
-       h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) * n.price_usd * h.fx_rate AS value_kzt
+       n.price_usd * h.price_multiplier AS price_usd, h.fx_rate
 FROM h LEFT JOIN core.network_daily n ON n.date = h.day;
 
 -- 3. farm_month: every month a farm operates within the span of the readings, with or without energy.
@@ -74,7 +81,7 @@ WITH span AS (
     FROM farm_day
 ),
 active AS (
-    SELECT f.farm_id, f.region, CAST(m.month AS DATE) AS month
+    SELECT f.farm_id, f.region, f.metered, CAST(m.month AS DATE) AS month
     FROM core.farms f, span,
          LATERAL (SELECT unnest(generate_series(CAST(span.m0 AS TIMESTAMP), CAST(span.m1 AS TIMESTAMP),
                                                 INTERVAL 1 MONTH)) AS month) m
@@ -92,24 +99,38 @@ agg AS (
            sum(hashrate_high_ths) AS sum_high_ths,
            count(*) FILTER (WHERE energy_kwh > 0) AS days_on,
            count(*) FILTER (WHERE energy_kwh > 0 AND reported) AS days_reported,
-           bool_and(has_network) AS network_complete,
+           bool_and(has_network AND fx_rate IS NOT NULL) AS network_complete,
            sum(btc) AS btc, sum(btc_low) AS btc_low, sum(btc_high) AS btc_high,
-           sum(value_usd) AS value_usd, sum(value_kzt) AS value_kzt
+           sum(btc * price_usd) AS value_usd,
+           sum(btc * price_usd * fx_rate) AS value_kzt,
+           sum(btc_low * price_usd * fx_rate) AS value_low_kzt,
+           sum(btc_high * price_usd * fx_rate) AS value_high_kzt
     FROM farm_day_model GROUP BY ALL
+),
+m AS (
+    SELECT a.farm_id, a.month, a.region, a.metered,
+           coalesce(en.energy_kwh, 0) AS energy_kwh, coalesce(en.cost_kzt, 0) AS cost_kzt,
+           CASE WHEN a.metered THEN 1 ELSE $band_low END AS f_low,
+           CASE WHEN a.metered THEN 1 ELSE $band_high END AS f_high,
+           g.sum_ths, g.sum_low_ths, g.sum_high_ths, g.days_on, g.days_reported, g.network_complete,
+           g.btc, g.btc_low, g.btc_high, g.value_usd, g.value_kzt, g.value_low_kzt, g.value_high_kzt
+    FROM active a LEFT JOIN agg g USING (farm_id, month) LEFT JOIN energy en USING (farm_id, month)
 )
-SELECT $run_id, $scenario_id, a.farm_id, a.month, a.region,
-       coalesce(en.energy_kwh, 0) AS energy_kwh,
-       en.cost_kzt / nullif(en.energy_kwh, 0) AS avg_price_kzt_per_kwh,
-       coalesce(en.cost_kzt, 0) AS electricity_cost_kzt,
-       coalesce(g.sum_ths, 0) / day(last_day(a.month)) AS hashrate_ths,
-       coalesce(g.sum_low_ths, 0) / day(last_day(a.month)) AS hashrate_low_ths,
-       coalesce(g.sum_high_ths, 0) / day(last_day(a.month)) AS hashrate_high_ths,
-       CASE WHEN coalesce(g.days_on, 0) = 0 THEN NULL
-            WHEN g.days_reported = g.days_on THEN 'reported'
-            WHEN g.days_reported = 0 THEN 'implied' ELSE 'mixed' END AS hashrate_source,
-       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc END AS btc_mined,
-       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc_low END AS btc_mined_low,
-       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.btc_high END AS btc_mined_high,
-       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.value_usd END AS mined_value_usd,
-       CASE WHEN g.farm_id IS NULL THEN 0 WHEN g.network_complete THEN g.value_kzt END AS mined_value_kzt
-FROM active a LEFT JOIN agg g USING (farm_id, month) LEFT JOIN energy en USING (farm_id, month);
+SELECT $run_id, $scenario_id, farm_id, month, region, metered,
+       energy_kwh, energy_kwh * f_low, energy_kwh * f_high,
+       cost_kzt / nullif(energy_kwh, 0) AS avg_price_kzt_per_kwh,
+       cost_kzt, cost_kzt * f_low, cost_kzt * f_high,
+       coalesce(sum_ths, 0) / day(last_day(month)) AS hashrate_ths,
+       coalesce(sum_low_ths, 0) / day(last_day(month)) AS hashrate_low_ths,
+       coalesce(sum_high_ths, 0) / day(last_day(month)) AS hashrate_high_ths,
+       CASE WHEN coalesce(days_on, 0) = 0 THEN NULL
+            WHEN days_reported = days_on THEN 'reported'
+            WHEN days_reported = 0 THEN 'implied' ELSE 'mixed' END AS hashrate_source,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN btc END,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN btc_low END,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN btc_high END,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_usd END,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_kzt END,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_low_kzt END,
+       CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_high_kzt END
+FROM m;

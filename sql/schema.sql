@@ -92,50 +92,104 @@ CREATE TABLE IF NOT EXISTS core.fx (
 CREATE TABLE IF NOT EXISTS core.country_share (
     country VARCHAR, month DATE, share DOUBLE, source VARCHAR, PRIMARY KEY (country, month)
 );
+CREATE TABLE IF NOT EXISTS core.collections (
+    jurisdiction VARCHAR, scheme_id VARCHAR, period_start DATE, period_end DATE, collected_kzt DOUBLE,
+    source VARCHAR, PRIMARY KEY (jurisdiction, scheme_id, period_start)
+);
 CREATE TABLE IF NOT EXISTS core.fleet_efficiency (
     date DATE PRIMARY KEY, lower_j_per_th DOUBLE, estimated_j_per_th DOUBLE, upper_j_per_th DOUBLE,
     source VARCHAR
 );
 
 -- tax.rate_rules: scheme parameter values in force per interval, written from schemes/*.yaml.
--- Grain: scheme × parameter version × valid_from × bracket or override. Rates in rate_unit.
+-- Grain: scheme version × valid_from × bracket, override or exemption. Rates in the scheme's rate_unit.
 CREATE TABLE IF NOT EXISTS tax.rate_rules (
     scheme_id VARCHAR,
-    scheme_version VARCHAR,    -- sha256 of the scheme file (after any reform patch)
+    scheme_version VARCHAR,    -- sha256 of the scheme file (and of the reform patch applied to it)
     valid_from DATE,
     valid_to DATE,             -- exclusive; NULL = open
-    kind VARCHAR,              -- bracket | override
-    name VARCHAR,              -- bracket label or override name
+    kind VARCHAR,              -- bracket | override | exemption
+    name VARCHAR,              -- bracket label, override or exemption name
     price_lo DOUBLE, price_lo_inclusive BOOLEAN,   -- bracket bounds on the average price, KZT/kWh
     price_hi DOUBLE, price_hi_inclusive BOOLEAN,
-    when_connection VARCHAR[], when_energy_source VARCHAR[], when_metered BOOLEAN,
+    when_connection VARCHAR[], when_energy_source VARCHAR[], when_metered BOOLEAN, when_licensed BOOLEAN,
+    when_capacity_mw_below DOUBLE,
     rate DOUBLE,
     status VARCHAR,
     reference VARCHAR
 );
 
--- model.farm_month: farm × calendar month (see sql/model_farm_month.sql).
+-- model.farm_month: scenario × farm × calendar month (see sql/model_farm_month.sql). *_low/*_high: the
+-- band where an input is estimated (unmetered energy, implied hashrate); equal to central where measured.
 CREATE TABLE IF NOT EXISTS model.farm_month (
-    run_id VARCHAR, scenario_id VARCHAR, farm_id VARCHAR, month DATE, region VARCHAR,
-    energy_kwh DOUBLE, avg_price_kzt_per_kwh DOUBLE, electricity_cost_kzt DOUBLE,
+    run_id VARCHAR, scenario_id VARCHAR, farm_id VARCHAR, month DATE, region VARCHAR, metered BOOLEAN,
+    energy_kwh DOUBLE, energy_low_kwh DOUBLE, energy_high_kwh DOUBLE,
+    avg_price_kzt_per_kwh DOUBLE,
+    electricity_cost_kzt DOUBLE, electricity_cost_low_kzt DOUBLE, electricity_cost_high_kzt DOUBLE,
     hashrate_ths DOUBLE, hashrate_low_ths DOUBLE, hashrate_high_ths DOUBLE, hashrate_source VARCHAR,
     btc_mined DOUBLE, btc_mined_low DOUBLE, btc_mined_high DOUBLE,
-    mined_value_usd DOUBLE, mined_value_kzt DOUBLE,
+    mined_value_usd DOUBLE, mined_value_kzt DOUBLE, mined_value_low_kzt DOUBLE, mined_value_high_kzt DOUBLE,
     PRIMARY KEY (scenario_id, farm_id, month)
 );
 
--- tax.estimates_month: scenario × scheme × farm × month: the month's kWh at the rate of its tax period.
+-- model.country_month: top-down, scenario × country × month (sql/model_country_month.sql). 'World' = the
+-- whole network. Energy from hashrate × fleet efficiency bounds × PUE; kWh per month.
+CREATE TABLE IF NOT EXISTS model.country_month (
+    run_id VARCHAR, scenario_id VARCHAR, country VARCHAR, month DATE,
+    share_low DOUBLE, share DOUBLE, share_high DOUBLE, share_source VARCHAR,
+    network_hashrate_ths DOUBLE, hashrate_ths DOUBLE,
+    energy_low_kwh DOUBLE, energy_kwh DOUBLE, energy_high_kwh DOUBLE,
+    avg_price_kzt_per_kwh DOUBLE,          -- proxy: kWh-weighted average price of the metered farms that month
+    btc_mined DOUBLE, mined_value_usd DOUBLE, mined_value_kzt DOUBLE,
+    PRIMARY KEY (scenario_id, country, month)
+);
+
+-- tax.estimates_month: scenario × scheme × farm × month. The month's base at the rate in force on its first
+-- day; for per-kWh-by-price the average price of the whole tax period; for income tax the period's tax
+-- (floored at 0) allocated to its months in proportion to their positive profit.
 CREATE TABLE IF NOT EXISTS tax.estimates_month (
-    run_id VARCHAR, scenario_id VARCHAR, scheme_id VARCHAR, scheme_version VARCHAR, farm_id VARCHAR,
-    month DATE, period_start DATE, period_end DATE, base_kwh DOUBLE, avg_price_kzt_per_kwh DOUBLE,
-    rate DOUBLE, rate_unit VARCHAR, rate_basis VARCHAR, rate_status VARCHAR, tax_kzt DOUBLE,
+    run_id VARCHAR, scenario_id VARCHAR, scheme_id VARCHAR, scheme_version VARCHAR, family VARCHAR,
+    farm_id VARCHAR, month DATE, period_start DATE, period_end DATE,
+    base_kwh DOUBLE, base_name VARCHAR, base_amount DOUBLE, base_unit VARCHAR,
+    avg_price_kzt_per_kwh DOUBLE, rate DOUBLE, rate_unit VARCHAR, fx_rate DOUBLE,
+    rate_basis VARCHAR, rate_status VARCHAR,
+    tax_low_kzt DOUBLE, tax_kzt DOUBLE, tax_high_kzt DOUBLE, tax_dynamic_kzt DOUBLE,
     PRIMARY KEY (scenario_id, scheme_id, farm_id, month)
 );
 
--- tax.estimates: scenario × scheme × farm × tax period (the published contract).
+-- tax.estimates: scenario × scheme × farm × tax period (the published contract). fx_rate converts a rate in
+-- another currency to KZT (1 for KZT); tax_dynamic_kzt is the estimate with behavioural response (NULL = off).
 CREATE TABLE IF NOT EXISTS tax.estimates (
-    run_id VARCHAR, scenario_id VARCHAR, scheme_id VARCHAR, scheme_version VARCHAR, farm_id VARCHAR,
-    period_start DATE, period_end DATE, base_kwh DOUBLE, avg_price_kzt_per_kwh DOUBLE,
-    rate DOUBLE, rate_unit VARCHAR, rate_basis VARCHAR, rate_status VARCHAR, tax_kzt DOUBLE,
+    run_id VARCHAR, scenario_id VARCHAR, scheme_id VARCHAR, scheme_version VARCHAR, family VARCHAR,
+    farm_id VARCHAR, period_start DATE, period_end DATE,
+    base_kwh DOUBLE, base_name VARCHAR, base_amount DOUBLE, base_unit VARCHAR,
+    avg_price_kzt_per_kwh DOUBLE, rate DOUBLE, rate_unit VARCHAR, fx_rate DOUBLE,
+    rate_basis VARCHAR, rate_status VARCHAR,
+    tax_low_kzt DOUBLE, tax_kzt DOUBLE, tax_high_kzt DOUBLE, tax_dynamic_kzt DOUBLE, operating_dynamic BOOLEAN,
     PRIMARY KEY (scenario_id, scheme_id, farm_id, period_start)
+);
+
+-- tax.estimates_country: top-down, scenario × scheme × country × tax period, low/central/high.
+CREATE TABLE IF NOT EXISTS tax.estimates_country (
+    run_id VARCHAR, scenario_id VARCHAR, scheme_id VARCHAR, scheme_version VARCHAR, family VARCHAR,
+    country VARCHAR, period_start DATE, period_end DATE,
+    energy_low_kwh DOUBLE, energy_kwh DOUBLE, energy_high_kwh DOUBLE, base_name VARCHAR,
+    base_low DOUBLE, base_amount DOUBLE, base_high DOUBLE, base_unit VARCHAR,
+    avg_price_kzt_per_kwh DOUBLE, rate DOUBLE, rate_unit VARCHAR, fx_rate DOUBLE, rate_basis VARCHAR,
+    tax_low_kzt DOUBLE, tax_kzt DOUBLE, tax_high_kzt DOUBLE, tax_dynamic_kzt DOUBLE,
+    PRIMARY KEY (scenario_id, scheme_id, country, period_start)
+);
+
+-- tax.comparison: baseline vs reform scenario × scheme × year × region (sql/compare.sql). KZT.
+CREATE TABLE IF NOT EXISTS tax.comparison (
+    baseline_scenario VARCHAR, reform_scenario VARCHAR, scheme_id VARCHAR, year INTEGER, region VARCHAR,
+    tax_baseline_kzt DOUBLE, tax_reform_kzt DOUBLE, difference_kzt DOUBLE,
+    difference_low_kzt DOUBLE, difference_high_kzt DOUBLE, compared_at TIMESTAMP
+);
+
+-- tax.budget_windows: 1, 3 and 5-year totals of a comparison from the first year the reform differs.
+CREATE TABLE IF NOT EXISTS tax.budget_windows (
+    baseline_scenario VARCHAR, reform_scenario VARCHAR, scheme_id VARCHAR, window_years INTEGER,
+    first_year INTEGER, last_year INTEGER, years_covered INTEGER,
+    tax_baseline_kzt DOUBLE, tax_reform_kzt DOUBLE, difference_kzt DOUBLE, compared_at TIMESTAMP
 );

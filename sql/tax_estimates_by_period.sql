@@ -1,19 +1,22 @@
 -- tax_estimates_by_period: roll tax.estimates_month up to the tax period.
--- Grain: scenario × scheme × farm × tax period. Units: kWh, KZT/kWh, KZT.
--- rate is the period's rate; where the law changed within the period it is tax_kzt / base_kwh.
+-- Grain: scenario × scheme × farm × tax period. Units: kWh, the base's unit, the rate's unit, KZT.
+-- rate is the period's rate; where the law changed within the period it is tax_kzt / (base × fx_rate).
+-- operating_dynamic: the farm kept mining in every month of the period (NULL when behaviour is off).
 DELETE FROM tax.estimates WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id;
 
 INSERT INTO tax.estimates
-SELECT any_value(run_id), scenario_id, scheme_id, any_value(scheme_version), farm_id,
+SELECT any_value(e.run_id), scenario_id, scheme_id, any_value(scheme_version), any_value(family), farm_id,
        period_start, any_value(period_end),
-       sum(base_kwh) AS base_kwh,
+       sum(base_kwh) AS base_kwh, any_value(base_name), sum(base_amount) AS base_amount, any_value(base_unit),
        any_value(avg_price_kzt_per_kwh) AS avg_price_kzt_per_kwh,
        CASE WHEN min(rate) = max(rate) THEN min(rate)
-            ELSE sum(tax_kzt) / nullif(sum(base_kwh), 0) END AS rate,
-       any_value(rate_unit),
+            ELSE sum(tax_kzt) / nullif(sum(base_amount) * any_value(fx_rate), 0) END AS rate,
+       any_value(rate_unit), any_value(fx_rate),
        string_agg(DISTINCT rate_basis, '; ' ORDER BY rate_basis) AS rate_basis,
        string_agg(DISTINCT rate_status, ', ' ORDER BY rate_status) AS rate_status,
-       sum(tax_kzt) AS tax_kzt
-FROM tax.estimates_month
+       sum(tax_low_kzt), sum(tax_kzt), sum(tax_high_kzt), sum(tax_dynamic_kzt),
+       CASE WHEN $behaviour THEN bool_and(coalesce(o.operating, true)) END
+FROM tax.estimates_month e
+LEFT JOIN farm_operating o USING (farm_id, month)
 WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id
 GROUP BY scenario_id, scheme_id, farm_id, period_start;

@@ -131,4 +131,19 @@ DATASETS: tuple[Dataset, ...] = (
     ),
 )
 
+DATASETS = (*DATASETS, Dataset(
+    "collections", "jurisdiction × scheme × tax period", ("jurisdiction", "scheme_id", "period_start"),
+    (
+        Column("jurisdiction", "VARCHAR", "country the tax was collected in (as in country_share, e.g. Kazakhstan)"),
+        Column("scheme_id", "VARCHAR", "scheme the collections belong to (a file in schemes/)"),
+        Column("period_start", "DATE", "first day of the tax period"),
+        Column("period_end", "DATE", "last day of the tax period"),
+        Column("collected_kzt", "DOUBLE", "tax actually collected in the period, KZT"),
+        Column("source", "VARCHAR", "source of the figure", False),
+    ),
+    {"jurisdiction": "Kazakhstan", "scheme_id": "kz-mining-fee", "period_start": "2023-01-01",
+     "period_end": "2023-03-31", "collected_kzt": "2500000000", "source": "State Revenue Committee (example)"},
+    optional=True,
+))
+
 BY_NAME = {d.name: d for d in DATASETS}

@@ -1,10 +1,12 @@
-"""Model and tax: run the SQL of sql/model_*.sql and sql/tax_*.sql for a scenario, then check outputs.
+"""Model and tax: run sql/model_*.sql and sql/tax_*.sql for a scenario, then check the outputs.
 
 Everything is written in one transaction; if an output suite fails the transaction is rolled back,
 the failure is recorded, and OutputValidationError is raised (nothing is published).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import duckdb
 import pandas as pd
@@ -17,63 +19,116 @@ from minetax.validate import Report, Validator
 
 RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind", "name", "price_lo",
                 "price_lo_inclusive", "price_hi", "price_hi_inclusive", "when_connection",
-                "when_energy_source", "when_metered", "rate", "status", "reference"]
+                "when_energy_source", "when_metered", "when_licensed", "when_capacity_mw_below", "rate", "status",
+                "reference"]
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    con.register("frame_in", df)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM frame_in").fetchall()
+    finally:
+        con.unregister("frame_in")
 
 
 def write_rate_rules(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
     rules = pd.DataFrame(scheme.rate_rules(), columns=RULE_COLUMNS)
     con.execute("DELETE FROM tax.rate_rules WHERE scheme_id = ? AND scheme_version = ?",
-                [scheme.scheme_id, scheme.version])
-    con.register("new_rules", rules)
-    con.execute("INSERT INTO tax.rate_rules SELECT * FROM new_rules")
-    con.unregister("new_rules")
+                [scheme.scheme_id, scheme.version]).fetchall()
+    _insert_frame(con, "tax.rate_rules", rules)
+
+
+def write_assumption_tables(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
+    """Temp tables the model SQL reads: price_path(date, multiplier), share_assumed(country, date, …)."""
+    a = scenario.assumptions
+    m = a.get("btc_price_multiplier", 1.0)
+    path = sorted(m.items()) if isinstance(m, dict) else [(dt.date(1900, 1, 1), m)]
+    con.execute("CREATE OR REPLACE TEMP TABLE price_path (date DATE, multiplier DOUBLE)").fetchall()
+    con.executemany("INSERT INTO price_path VALUES (?, ?)", [[d, float(v)] for d, v in path])
+    con.execute("CREATE OR REPLACE TEMP TABLE share_assumed (country VARCHAR, date DATE, low DOUBLE, "
+                "central DOUBLE, high DOUBLE, source VARCHAR)").fetchall()
+    hs = a.get("hashrate_share") or {}
+    rows = [[hs["country"], d, v["low"], v["central"], v["high"], v.get("source")]
+            for d, v in sorted((hs.get("assumed") or {}).items())]
+    if hs and not rows:  # observed shares only
+        rows = [[hs["country"], dt.date(1900, 1, 1), None, None, None, None]]
+    if rows:
+        con.executemany("INSERT INTO share_assumed VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def model_params(run_id: str, scenario: Scenario) -> dict:
     a = scenario.assumptions
     pue = a.get("pue", {})
+    band = a.get("unmetered_energy_band", {"low": 0.8, "high": 1.1})
     return {"run_id": run_id, "scenario_id": scenario.scenario_id, "pue_low": float(pue.get("low", 1.01)),
             "pue_central": float(pue.get("central", 1.10)), "pue_high": float(pue.get("high", 1.20)),
-            "fx_pair": a.get("fx_pair", "USD/KZT"), "efficiency": a.get("efficiency", "estimated")}
+            "fx_pair": a.get("fx_pair", "USD/KZT"), "efficiency": a.get("efficiency", "estimated"),
+            "band_low": float(band["low"]), "band_high": float(band["high"])}
+
+
+def behaviour_on(scenario: Scenario) -> bool:
+    return bool((scenario.assumptions.get("behaviour") or {}).get("enabled", False))
 
 
 def scheme_params(run_id: str, scenario: Scenario, scheme: Scheme) -> dict:
     lo, hi = scheme.rate_range
     return {"run_id": run_id, "scenario_id": scenario.scenario_id, "scheme_id": scheme.scheme_id,
-            "scheme_version": scheme.version, "tax_period": scheme.tax_period, "rate_unit": scheme.rate_unit,
-            "price_decimals": scheme.price_decimals, "rate_min": lo, "rate_max": hi}
+            "scheme_version": scheme.version, "family": scheme.family, "base": scheme.base,
+            "tax_period": scheme.tax_period, "rate_unit": scheme.rate_unit, "fx_pair": scheme.fx_pair,
+            "price_decimals": scheme.price_decimals, "rate_min": lo, "rate_max": hi,
+            "behaviour": behaviour_on(scenario)}
+
+
+def _drop_stale(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
+    """Schemes the scenario no longer uses leave no estimates behind."""
+    ids = [s.scheme_id for s in scenario.schemes]
+    marks = ", ".join("?" for _ in ids)
+    for table in ("tax.estimates_month", "tax.estimates", "tax.estimates_country"):
+        con.execute(f"DELETE FROM {table} WHERE scenario_id = ? AND scheme_id NOT IN ({marks})",
+                    [scenario.scenario_id, *ids]).fetchall()
 
 
 def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, validator: Validator,
              progress=None) -> list[Report]:
     reports: list[Report] = []
-    con.execute("BEGIN TRANSACTION")
+    sid = {"scenario_id": scenario.scenario_id}
+    con.execute("BEGIN TRANSACTION").fetchall()
     try:
         if progress:
-            progress("modelling farm × month")
-        db.run_file(con, "model_farm_month.sql", model_params(run_id, scenario))
-        reports.append(validator.validate(
-            "output.farm_month", db.query_file(con, "check_farm_month.sql", {"scenario_id": scenario.scenario_id}),
-            "model.farm_month"))
+            progress("modelling farm × month and country × month")
+        write_assumption_tables(con, scenario)
+        mp = model_params(run_id, scenario)
+        db.run_file(con, "model_farm_month.sql", mp)
+        db.run_file(con, "model_country_month.sql", mp)
+        reports.append(validator.validate("output.farm_month", db.query_file(con, "check_farm_month.sql", sid),
+                                          "model.farm_month"))
+        con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()
         for scheme in scenario.schemes:
             if progress:
                 progress(f"applying {scheme.scheme_id}")
             params = scheme_params(run_id, scenario, scheme)
             write_rate_rules(con, scheme)
-            db.run_file(con, f"tax_{scheme.family}.sql", params)
+            db.run_file(con, "tax_farm.sql", params)
+            db.run_file(con, "tax_country.sql", params)
+        db.run_file(con, "tax_behaviour.sql", {**sid, "behaviour": behaviour_on(scenario)})
+        for scheme in scenario.schemes:
+            params = scheme_params(run_id, scenario, scheme)
             db.run_file(con, "tax_estimates_by_period.sql", params)
-            reports.append(validator.validate("output.estimates", db.query_file(con, "check_estimates.sql", params),
-                                              f"tax.estimates[{scheme.scheme_id}]"))
-            reports.append(validator.validate("output.reconcile", db.query_file(con, "check_reconcile.sql", params),
-                                              f"reconcile[{scheme.scheme_id}]"))
+            db.run_file(con, "tax_country_by_period.sql", params)
+            for suite, check, target in (("output.estimates", "check_estimates.sql", "tax.estimates"),
+                                         ("output.reconcile", "check_reconcile.sql", "reconcile"),
+                                         ("output.country", "check_country.sql", "tax.estimates_country")):
+                reports.append(validator.validate(suite, db.query_file(con, check, params),
+                                                  f"{target}[{scheme.scheme_id}]"))
+        _drop_stale(con, scenario)
         failed = [r for r in reports if not r.success]
         if failed:
             raise OutputValidationError("estimates failed validation; nothing was published:\n" + "\n".join(
                 f"  {r.target}: {f['column'] or '(table)'}: {f['rule']} ({f['unexpected_count']} rows)"
                 for r in failed for f in r.failures))
-        con.execute("COMMIT")
+        con.execute("COMMIT").fetchall()
     except BaseException:
-        con.execute("ROLLBACK")
+        con.execute("ROLLBACK").fetchall()
         for r in reports:
             record_validation(con, run_id, r)
         raise

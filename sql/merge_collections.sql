@@ -1,0 +1,3 @@
+-- merge_collections: upsert collections (grain: jurisdiction × scheme × tax period; KZT).
+INSERT OR REPLACE INTO core.collections
+SELECT jurisdiction, scheme_id, period_start, period_end, collected_kzt, source FROM stage_collections;
