@@ -2,9 +2,17 @@
 -- Tables keep their warehouse grain and units (see sql/schema.sql); views are added by publish_views.sql.
 CREATE TABLE pub.estimates AS SELECT * FROM tax.estimates ORDER BY scenario_id, scheme_id, farm_id, period_start;
 CREATE TABLE pub.estimates_month AS SELECT * FROM tax.estimates_month ORDER BY scenario_id, scheme_id, farm_id, month;
+CREATE TABLE pub.estimates_country AS
+SELECT * FROM tax.estimates_country ORDER BY scenario_id, scheme_id, country, period_start;
 CREATE TABLE pub.farm_month AS SELECT * FROM model.farm_month ORDER BY scenario_id, farm_id, month;
+CREATE TABLE pub.country_month AS SELECT * FROM model.country_month ORDER BY scenario_id, country, month;
 CREATE TABLE pub.farms AS SELECT * FROM core.farms ORDER BY farm_id;
-CREATE TABLE pub.rate_rules AS SELECT * FROM tax.rate_rules ORDER BY scheme_id, valid_from, kind, rate;
+CREATE TABLE pub.collections AS SELECT * FROM core.collections ORDER BY jurisdiction, scheme_id, period_start;
+CREATE TABLE pub.rate_rules AS SELECT * FROM tax.rate_rules ORDER BY scheme_id, scheme_version, valid_from, kind, rate;
+CREATE TABLE pub.scheme_comparison AS
+SELECT * FROM tax.comparison ORDER BY baseline_scenario, reform_scenario, scheme_id, year, region;
+CREATE TABLE pub.budget_windows AS
+SELECT * FROM tax.budget_windows ORDER BY baseline_scenario, reform_scenario, scheme_id, window_years;
 CREATE TABLE pub.runs AS SELECT * FROM meta.runs ORDER BY started_at;
 CREATE TABLE pub.inputs AS SELECT * FROM meta.inputs ORDER BY loaded_at, dataset;
 CREATE TABLE pub.validations AS SELECT * FROM meta.validations ORDER BY checked_at, suite;

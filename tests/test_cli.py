@@ -30,16 +30,17 @@ def test_run_prints_summary_and_paths(ran):
     home, r = ran
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert "Revenue by year" in out and "kz-baseline" in out and "kz-mining-fee" in out
+    assert "Revenue by year" in out and "kz-baseline" in out and "kz-mining-fee" in out and "kz-cit" in out
+    assert "tax gap Kazakhstan" in out
     for year in ("2021", "2022", "2023", "2024"):
-        assert f"│ {year}" in out
+        assert f"│ {year} " in out
     assert str(home / "published" / "minetax.duckdb") in out.replace("\n", "")
 
 
 def test_sql_formats(ran):
     home, _ = ran
-    r = minetax("sql", "select year, farms, periods, tax_kzt from revenue_by_year order by year", "--format", "csv",
-                home=home)
+    r = minetax("sql", "select year, farms, periods, tax_kzt from revenue_by_year where scheme_id = 'kz-mining-fee' "
+                "order by year", "--format", "csv", home=home)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [row["year"] for row in rows] == ["2021", "2022", "2023", "2024"]

@@ -24,7 +24,8 @@ def test_flow_publishes(harness, tmp_path):
     out = run_flow(home=str(tmp_path / "home"), data_dir=str(data), scenario_id="kz-baseline")
     con = duckdb.connect(out["published"], read_only=True)
     run = con.execute("SELECT run_id, flow_run_id, status FROM runs").fetchall()
-    tax = con.execute("SELECT tax_kzt FROM estimates WHERE period_start = '2023-01-01'").fetchone()[0]
+    tax = con.execute("SELECT tax_kzt FROM estimates WHERE period_start = '2023-01-01' "
+                      "AND scheme_id = 'kz-mining-fee'").fetchone()[0]
     con.close()
     assert run == [(out["run_id"], run[0][1], "succeeded")] and run[0][1]  # the Prefect flow run id is kept
     assert tax == 25000  # 1000 kWh at an average price of 10 -> 25 KZT/kWh

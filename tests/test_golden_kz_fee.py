@@ -29,7 +29,7 @@ def golden(tmp_path_factory):
 
 def _row(con, farm, period):
     return con.execute("SELECT base_kwh, rate, tax_kzt, rate_basis, period_end FROM estimates "
-                       "WHERE farm_id = ? AND period_start = ?", [farm, period]).fetchone()
+                       "WHERE scheme_id = 'kz-mining-fee' AND farm_id = ? AND period_start = ?", [farm, period]).fetchone()
 
 
 @pytest.mark.parametrize("case", CASES["expected"], ids=lambda c: f"{c[0]}-{c[1]}")
@@ -47,14 +47,15 @@ def test_golden_case(golden, case):
 def test_every_other_period_pays_nothing(golden):
     """The listed cases are the whole revenue: any other farm-quarter in the span has zero tax."""
     con, _ = golden
-    total = con.execute("SELECT sum(tax_kzt) FROM estimates").fetchone()[0]
+    total = con.execute("SELECT sum(tax_kzt) FROM estimates WHERE scheme_id = 'kz-mining-fee'").fetchone()[0]
     assert total == pytest.approx(sum(c[4] for c in CASES["expected"]), abs=1e-6)
 
 
 def test_every_active_farm_quarter_present(golden):
     con, _ = golden
     # G01 operates for the whole span 2021-12 .. 2024-03: quarters 2021Q4 .. 2024Q1 = 10 rows
-    n = con.execute("SELECT count(*) FROM estimates WHERE farm_id = 'G01'").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM estimates WHERE farm_id = 'G01' AND scheme_id = 'kz-mining-fee'"
+                    ).fetchone()[0]
     assert n == 10
     # G12 starts 2023-02-15: first quarter 2023Q1; G21 stops 2023-02-15: last quarter 2023Q1
     assert con.execute("SELECT min(period_start) FROM estimates WHERE farm_id = 'G12'").fetchone()[0] == \
@@ -71,13 +72,14 @@ def test_period_end_is_quarter_end(golden):
 def test_monthly_accrual_sums_to_period(golden):
     con, _ = golden
     rows = con.execute("SELECT month, base_kwh, tax_kzt FROM estimates_month WHERE farm_id = 'G07' "
-                       "AND period_start = '2023-01-01' ORDER BY month").fetchall()
+                       "AND scheme_id = 'kz-mining-fee' AND period_start = '2023-01-01' ORDER BY month").fetchall()
     assert [(r[1], r[2]) for r in rows] == [(1000, 22000), (1000, 22000), (2000, 44000)]
 
 
 def test_estimates_carry_lineage(golden):
     con, ctx = golden
-    runs = con.execute("SELECT DISTINCT run_id, scenario_id, scheme_id, scheme_version FROM estimates").fetchall()
+    runs = con.execute("SELECT DISTINCT run_id, scenario_id, scheme_id, scheme_version FROM estimates "
+                       "WHERE scheme_id = 'kz-mining-fee'").fetchall()
     assert len(runs) == 1
     run_id, scenario, scheme, version = runs[0]
     assert (run_id, scenario, scheme) == (ctx.run_id, "kz-baseline", "kz-mining-fee")

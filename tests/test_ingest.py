@@ -44,7 +44,7 @@ def test_same_file_twice_changes_nothing(tmp_path, data):
     con = duckdb.connect(str(settings.published_path), read_only=True)
     statuses = dict(con.execute("SELECT dataset, status FROM inputs WHERE run_id = ?", [ctx2.run_id]).fetchall())
     first = dict(con.execute("SELECT dataset, status FROM inputs WHERE run_id = ?", [ctx1.run_id]).fetchall())
-    e1 = con.execute("SELECT * EXCLUDE (run_id) FROM estimates ORDER BY farm_id, period_start").fetchall()
+    e1 = con.execute("SELECT * EXCLUDE (run_id) FROM estimates ORDER BY scheme_id, farm_id, period_start").fetchall()
     con.close()
     assert set(first.values()) == {"loaded"}
     assert set(statuses.values()) == {"unchanged"}
@@ -55,7 +55,7 @@ def test_same_file_twice_changes_nothing(tmp_path, data):
     assert e1  # estimates exist and (below) are identical across runs
     ctx3, path = pipeline.run(settings, "kz-baseline")
     con = duckdb.connect(str(path), read_only=True)
-    e3 = con.execute("SELECT * EXCLUDE (run_id) FROM estimates ORDER BY farm_id, period_start").fetchall()
+    e3 = con.execute("SELECT * EXCLUDE (run_id) FROM estimates ORDER BY scheme_id, farm_id, period_start").fetchall()
     assert con.execute("SELECT DISTINCT run_id FROM estimates").fetchall() == [(ctx3.run_id,)]
     con.close()
     assert e1 == e3
@@ -68,8 +68,8 @@ def test_corrected_file_replaces_rows_by_key(tmp_path, data):
     make_data_dir(data, FARMS, fixed)
     _, path = pipeline.run(settings, "kz-baseline")
     con = duckdb.connect(str(path), read_only=True)
-    assert con.execute("SELECT base_kwh FROM estimates WHERE farm_id = 'A1' AND period_start = '2023-01-01'"
-                       ).fetchone()[0] == 2500
+    assert con.execute("SELECT base_kwh FROM estimates WHERE farm_id = 'A1' AND period_start = '2023-01-01' "
+                       "AND scheme_id = 'kz-mining-fee'").fetchone()[0] == 2500
     con.close()
 
 
@@ -153,4 +153,4 @@ def test_parquet_input_accepted(tmp_path, data):
     (data / "energy_readings.csv").unlink()
     _, path = pipeline.run(Settings.make(tmp_path / "home", data), "kz-baseline")
     out = duckdb.connect(str(path), read_only=True)
-    assert out.execute("SELECT sum(base_kwh) FROM estimates").fetchone()[0] == 2500
+    assert out.execute("SELECT sum(base_kwh) FROM estimates WHERE scheme_id = 'kz-mining-fee'").fetchone()[0] == 2500

@@ -17,9 +17,9 @@ from rich.table import Table
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.errors import MinetaxError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Estimate tax revenue from cryptocurrency mining (Kazakhstan lead case).")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="state folder (default: $MINETAX_HOME or "
@@ -42,14 +42,23 @@ def run(home: HomeOpt = None, data_dir: DataOpt = None,
         scenario: Annotated[str, typer.Option(help="scenario id (schemes/scenarios/<id>.yaml)")] = DEFAULT_SCENARIO):
     """Load, validate, estimate and publish (the main job), then print a revenue summary."""
     settings = Settings.make(home, data_dir)
+    t0 = time.perf_counter()
+    out = run_scenario(settings, scenario)
+    print_summary(settings, out, time.perf_counter() - t0)
+
+
+def run_scenario(settings: Settings, scenario: str) -> dict:
+    """Run the flow for one scenario on Prefect's temporary API, with a progress line; raise on failure."""
+    from minetax.schemes import load_scenario
+
+    load_scenario(scenario)  # a malformed scheme or scenario is refused before Prefect starts
     settings.ensure()
     prefect_env(settings)
-    t0 = time.perf_counter()
-    with console.status("starting Prefect (temporary local API)…") as status:
+    with console.status(f"{scenario}: starting Prefect (temporary local API)…") as status:
         from flows.pipeline import run_flow
 
         state = run_flow(home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
-                         progress=lambda msg: status.update(msg + "…"), return_state=True)
+                         progress=lambda msg: status.update(f"{scenario}: {msg}…"), return_state=True)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
         if isinstance(exc, MinetaxError):
@@ -59,30 +68,108 @@ def run(home: HomeOpt = None, data_dir: DataOpt = None,
 
             traceback.print_exception(exc, file=sys.stderr)
         raise MinetaxError(f"run failed: {exc!r}")
-    out = state.result()
-    print_summary(settings, out, time.perf_counter() - t0)
+    return state.result()
 
 
 def print_summary(settings: Settings, out: dict, seconds: float) -> None:
     from minetax.query import run_query
 
-    df = run_query(settings, "SELECT * FROM revenue_by_year WHERE run_id IS NOT NULL "
-                             f"AND scenario_id = '{out['scenario_id']}' ORDER BY scheme_id, year")
-    span = run_query(settings, "SELECT min(period_start) AS a, max(period_end) AS b FROM estimates "
-                               f"WHERE scenario_id = '{out['scenario_id']}'").iloc[0]
-    t = Table(title=f"Revenue by year — scenario {out['scenario_id']}, {span['a']:%Y-%m} to {span['b']:%Y-%m}, "
-                    f"run {out['run_id']}")
-    for col, just in (("year", "left"), ("scheme", "left"), ("farms", "right"), ("periods", "right"),
-                      ("base GWh", "right"), ("tax KZT", "right")):
+    sid = out["scenario_id"]
+    df = run_query(settings, f"SELECT * FROM revenue_by_year WHERE scenario_id = '{sid}' ORDER BY scheme_id, year")
+    span = run_query(settings, f"SELECT min(month) AS a, max(month) AS b, sum(energy_kwh) AS kwh, "
+                               f"count(DISTINCT farm_id) AS farms FROM farm_month WHERE scenario_id = '{sid}'").iloc[0]
+    dynamic = df.tax_dynamic_kzt.notna().any()
+    t = Table(title=f"Revenue by year — scenario {sid}, {span['a']:%Y-%m} to {span['b']:%Y-%m}, run {out['run_id']}")
+    cols = [("scheme", "left"), ("year", "left"), ("farms", "right"), ("periods", "right"), ("base GWh", "right"),
+            ("tax KZT low", "right"), ("tax KZT", "right"), ("tax KZT high", "right")]
+    if dynamic:
+        cols.append(("with behaviour KZT", "right"))
+    for col, just in cols:
         t.add_column(col, justify=just)
     for r in df.itertuples():
-        t.add_row(str(r.year), r.scheme_id, str(r.farms), str(r.periods), f"{r.base_kwh / 1e6:,.1f}",
-                  f"{r.tax_kzt:,.0f}")
-    t.add_row("total", "", "", "", f"{df.base_kwh.sum() / 1e6:,.1f}", f"{df.tax_kzt.sum():,.0f}", style="bold")
+        row = [r.scheme_id, str(r.year), str(r.farms), str(r.periods), f"{r.base_kwh / 1e6:,.1f}",
+               f"{r.tax_low_kzt:,.0f}", f"{r.tax_kzt:,.0f}", f"{r.tax_high_kzt:,.0f}"]
+        t.add_row(*(row + ([f"{r.tax_dynamic_kzt:,.0f}"] if dynamic else [])))
+    total = ["all schemes", "total", str(span["farms"]), "", f"{span['kwh'] / 1e6:,.1f}",
+             f"{df.tax_low_kzt.sum():,.0f}", f"{df.tax_kzt.sum():,.0f}", f"{df.tax_high_kzt.sum():,.0f}"]
+    t.add_row(*(total + ([f"{df.tax_dynamic_kzt.sum():,.0f}"] if dynamic else [])), style="bold")
     console.print(t)
+    gap = run_query(settings, f"SELECT country, scheme_id, year(period_start) AS year, sum(gap_low_kzt) AS lo, "
+                              f"sum(gap_kzt) AS mid, sum(gap_high_kzt) AS hi FROM tax_gap WHERE scenario_id = '{sid}' "
+                              "GROUP BY ALL ORDER BY scheme_id, year DESC")
+    for g in gap.groupby("scheme_id").head(1).itertuples():
+        console.print(f"tax gap {g.country} {g.year} ({g.scheme_id}, top-down minus declared): "
+                      f"{g.mid:,.0f} KZT (range {g.lo:,.0f} to {g.hi:,.0f})")
     console.print(f"published snapshot: {out['published']}")
     console.print(f"warehouse:          {out['warehouse']}")
     console.print(f"query it:           minetax sql \"select * from revenue_by_year\"   ({seconds:.1f} s)")
+
+
+@app.command()
+def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None):
+    """List tax schemes and scenarios with their status and references."""
+    from minetax.schemes import list_scenarios, list_schemes, load_scenario, load_scheme
+
+    if detail:
+        s = load_scheme(detail)
+        console.print(f"[bold]{s.scheme_id}[/bold]: {s.title} — family {s.family}, tax period {s.tax_period}, "
+                      f"rate in {s.rate_unit}, version {s.version[:12]}")
+        t = Table("parameter", "from", "value", "status", "reference")
+        for pname, p in s.parameters.items():
+            for d, e in p["values"].items():
+                t.add_row(pname, str(d), json.dumps(e["value"], default=str), e["status"],
+                          " ".join(str(e["reference"]["title"]).split()) + f" {e['reference'].get('url', '')}")
+        console.print(t)
+        return
+    t = Table("scheme", "family", "period", "rate unit", "weakest status", "title", title="Schemes (schemes/*.yaml)")
+    for sid in list_schemes():
+        s = load_scheme(sid)
+        t.add_row(s.scheme_id, s.family, s.tax_period, s.rate_unit, s.status, s.title)
+    console.print(t)
+    t = Table("scenario", "base", "schemes", "reform", "behaviour", "title", title="Scenarios (schemes/scenarios/*.yaml)")
+    for cid in list_scenarios():
+        c = load_scenario(cid)
+        reform = "yes" if any(s.version != load_scheme(s.scheme_id).version for s in c.schemes) else ""
+        t.add_row(c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform,
+                  "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off", c.title)
+    console.print(t)
+    console.print("details and references: minetax schemes --detail <scheme>")
+
+
+@app.command()
+def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g. kz-baseline")],
+            reform: Annotated[str, typer.Argument(help="reform scenario, e.g. kz-fee-10")],
+            home: HomeOpt = None, data_dir: DataOpt = None,
+            rerun: Annotated[bool, typer.Option(help="run both scenarios first even if estimated")] = False):
+    """Baseline vs reform: difference by year, scheme and region, with 1, 3 and 5-year budget windows."""
+    from minetax.compare import by_region, compare as do_compare, estimated_scenarios
+
+    settings = Settings.make(home, data_dir)
+    done = set() if rerun else estimated_scenarios(settings)
+    for scenario in (baseline, reform):
+        if scenario not in done:
+            run_scenario(settings, scenario)
+    by_year, windows = do_compare(settings, baseline, reform)
+    t = Table("scheme", "year", "baseline KZT", "reform KZT", "difference KZT",
+              title=f"{reform} vs {baseline}: revenue by year and scheme")
+    for r in by_year.itertuples():
+        t.add_row(r.scheme_id, str(r.year), f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}",
+                  _signed(r.difference_kzt))
+    for y, g in by_year.groupby("year"):
+        t.add_row("all schemes", str(y), f"{g.tax_baseline_kzt.sum():,.0f}", f"{g.tax_reform_kzt.sum():,.0f}",
+                  _signed(g.difference_kzt.sum()), style="bold")
+    console.print(t)
+    t = Table("region", "baseline KZT", "reform KZT", "difference KZT", title="By region, all years and schemes")
+    for r in by_region(settings, baseline, reform).itertuples():
+        t.add_row(r.region, f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}", _signed(r.difference_kzt))
+    console.print(t)
+    t = Table("scheme", "window", "years", "covered", "baseline KZT", "reform KZT", "difference KZT",
+              title="Budget windows (from the first year the reform differs)")
+    for r in windows.itertuples():
+        t.add_row(r.scheme_id, f"{r.window_years} y", f"{r.first_year}–{r.last_year}", str(r.years_covered),
+                  f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}", _signed(r.difference_kzt))
+    console.print(t)
+    console.print(f"published: {settings.published_path} (views scheme_comparison, budget_windows)")
 
 
 @app.command()
@@ -108,6 +195,11 @@ def sql(query: Annotated[str, typer.Argument(help="SQL to run on the published s
             t.add_row(*[_cell(v) for v in row])
         out.print(t)
         out.print(f"{len(df)} rows")
+
+
+def _signed(v: float) -> str:
+    """A difference in whole KZT with its sign; float noise below half a tenge shows as 0."""
+    return "0" if abs(v) < 0.5 else f"{v:+,.0f}"
 
 
 def df_to_json(df: pd.DataFrame) -> str:
