@@ -27,9 +27,9 @@ def publish_task(ctx: pipeline.RunContext, progress=None):
 
 @flow(name="minetax-run", validate_parameters=False)
 def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
-             progress=None) -> dict:
+             schemes_dir: str | None = None, progress=None) -> dict:
     """Load, validate, estimate and publish one scenario. Returns the run id and the snapshot path."""
-    settings = Settings.make(home, data_dir)
+    settings = Settings.make(home, data_dir, schemes_dir)
     ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
     try:
         ingest_task(ctx, progress)

@@ -46,11 +46,11 @@ def month_reading(farm: str, month: str, kwh, price, extra: str | None = None) -
 def make_data_dir(folder: Path, farms: dict, readings: list[list], hashrate: list[list] | None = None) -> Path:
     """A data folder: farms.csv and energy_readings.csv from a case, plus the embedded reference figures.
 
-    farms: {farm_id: [energy_source, connection, metered, commissioned_on, decommissioned_on]}
+    farms: {farm_id: [energy_source, connection, metered, commissioned_on, decommissioned_on(, capacity_mw)]}
     readings: [farm, YYYY-MM, kWh, price(, "from …" | "to …")]
     """
-    rows = [[fid, f"Farm {fid}", "Test region", src, conn, str(met).lower(), "true", 1.0, str(c), str(d or "")]
-            for fid, (src, conn, met, c, d) in farms.items()]
+    rows = [[fid, f"Farm {fid}", "Test region", f[0], f[1], str(f[2]).lower(), "true",
+             f[5] if len(f) > 5 else 1.0, str(f[3]), str(f[4] or "")] for fid, f in farms.items()]
     write_csv(folder / "farms.csv", FARM_HEADER, rows)
     write_csv(folder / "energy_readings.csv", ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh"],
               [month_reading(*r) for r in readings])

@@ -29,7 +29,8 @@ def golden(tmp_path_factory):
 
 def _row(con, farm, period):
     return con.execute("SELECT base_kwh, rate, tax_kzt, rate_basis, period_end FROM estimates "
-                       "WHERE scheme_id = 'kz-mining-fee' AND farm_id = ? AND period_start = ?", [farm, period]).fetchone()
+                       "WHERE scheme_id = 'kz-mining-fee' AND farm_id = ? AND period_start = ?",
+                       [farm, period]).fetchone()
 
 
 @pytest.mark.parametrize("case", CASES["expected"], ids=lambda c: f"{c[0]}-{c[1]}")

@@ -25,6 +25,8 @@ err = Console(stderr=True)
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="state folder (default: $MINETAX_HOME or "
                                               "~/.local/share/minetax)")]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="input files (default: the embedded data/)")]
+SchemesOpt = Annotated[Path | None, typer.Option("--schemes-dir", help="scheme files, scenarios in its scenarios/ "
+                                                 "(default: the project's schemes/)")]
 
 
 def prefect_env(settings: Settings) -> None:
@@ -38,10 +40,10 @@ def prefect_env(settings: Settings) -> None:
 
 
 @app.command()
-def run(home: HomeOpt = None, data_dir: DataOpt = None,
+def run(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
         scenario: Annotated[str, typer.Option(help="scenario id (schemes/scenarios/<id>.yaml)")] = DEFAULT_SCENARIO):
     """Load, validate, estimate and publish (the main job), then print a revenue summary."""
-    settings = Settings.make(home, data_dir)
+    settings = Settings.make(home, data_dir, schemes_dir)
     t0 = time.perf_counter()
     out = run_scenario(settings, scenario)
     print_summary(settings, out, time.perf_counter() - t0)
@@ -51,13 +53,14 @@ def run_scenario(settings: Settings, scenario: str) -> dict:
     """Run the flow for one scenario on Prefect's temporary API, with a progress line; raise on failure."""
     from minetax.schemes import load_scenario
 
-    load_scenario(scenario)  # a malformed scheme or scenario is refused before Prefect starts
+    load_scenario(scenario, settings.scenarios_dir, settings.schemes_dir)  # refused before Prefect starts
     settings.ensure()
     prefect_env(settings)
     with console.status(f"{scenario}: starting Prefect (temporary local API)…") as status:
         from flows.pipeline import run_flow
 
         state = run_flow(home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
+                         schemes_dir=str(settings.schemes_dir),
                          progress=lambda msg: status.update(f"{scenario}: {msg}…"), return_state=True)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
@@ -106,12 +109,14 @@ def print_summary(settings: Settings, out: dict, seconds: float) -> None:
 
 
 @app.command()
-def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None):
+def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None,
+            schemes_dir: SchemesOpt = None):
     """List tax schemes and scenarios with their status and references."""
     from minetax.schemes import list_scenarios, list_schemes, load_scenario, load_scheme
 
+    st = Settings.make(schemes_dir=schemes_dir)
     if detail:
-        s = load_scheme(detail)
+        s = load_scheme(detail, st.schemes_dir)
         console.print(f"[bold]{s.scheme_id}[/bold]: {s.title} — family {s.family}, tax period {s.tax_period}, "
                       f"rate in {s.rate_unit}, version {s.version[:12]}")
         t = Table("parameter", "from", "value", "status", "reference")
@@ -122,14 +127,15 @@ def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show on
         console.print(t)
         return
     t = Table("scheme", "family", "period", "rate unit", "weakest status", "title", title="Schemes (schemes/*.yaml)")
-    for sid in list_schemes():
-        s = load_scheme(sid)
+    for sid in list_schemes(st.schemes_dir):
+        s = load_scheme(sid, st.schemes_dir)
         t.add_row(s.scheme_id, s.family, s.tax_period, s.rate_unit, s.status, s.title)
     console.print(t)
-    t = Table("scenario", "base", "schemes", "reform", "behaviour", "title", title="Scenarios (schemes/scenarios/*.yaml)")
-    for cid in list_scenarios():
-        c = load_scenario(cid)
-        reform = "yes" if any(s.version != load_scheme(s.scheme_id).version for s in c.schemes) else ""
+    t = Table("scenario", "base", "schemes", "reform", "behaviour", "title",
+              title="Scenarios (schemes/scenarios/*.yaml)")
+    for cid in list_scenarios(st.scenarios_dir):
+        c = load_scenario(cid, st.scenarios_dir, st.schemes_dir)
+        reform = "yes" if any(s.version != load_scheme(s.scheme_id, st.schemes_dir).version for s in c.schemes) else ""
         t.add_row(c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform,
                   "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off", c.title)
     console.print(t)
@@ -139,12 +145,13 @@ def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show on
 @app.command()
 def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g. kz-baseline")],
             reform: Annotated[str, typer.Argument(help="reform scenario, e.g. kz-fee-10")],
-            home: HomeOpt = None, data_dir: DataOpt = None,
+            home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
             rerun: Annotated[bool, typer.Option(help="run both scenarios first even if estimated")] = False):
     """Baseline vs reform: difference by year, scheme and region, with 1, 3 and 5-year budget windows."""
-    from minetax.compare import by_region, compare as do_compare, estimated_scenarios
+    from minetax.compare import by_region, estimated_scenarios
+    from minetax.compare import compare as do_compare
 
-    settings = Settings.make(home, data_dir)
+    settings = Settings.make(home, data_dir, schemes_dir)
     done = set() if rerun else estimated_scenarios(settings)
     for scenario in (baseline, reform):
         if scenario not in done:

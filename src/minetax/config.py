@@ -31,12 +31,19 @@ class Settings:
 
     home: Path
     data_dir: Path = DEFAULT_DATA_DIR
+    schemes_dir: Path = SCHEMES_DIR  # scheme files; scenarios in its scenarios/ subfolder
 
     @classmethod
-    def make(cls, home: str | Path | None = None, data_dir: str | Path | None = None) -> Settings:
+    def make(cls, home: str | Path | None = None, data_dir: str | Path | None = None,
+             schemes_dir: str | Path | None = None) -> Settings:
         h = Path(home).expanduser() if home else default_home()
         d = Path(data_dir).expanduser() if data_dir else DEFAULT_DATA_DIR
-        return cls(home=h.resolve(), data_dir=d.resolve())
+        s = Path(schemes_dir).expanduser() if schemes_dir else SCHEMES_DIR
+        return cls(home=h.resolve(), data_dir=d.resolve(), schemes_dir=s.resolve())
+
+    @property
+    def scenarios_dir(self) -> Path:
+        return self.schemes_dir / "scenarios"
 
     @property
     def warehouse_path(self) -> Path:

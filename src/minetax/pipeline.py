@@ -30,13 +30,14 @@ class RunContext:
 
 def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) -> RunContext:
     """Check the scenario and its schemes (refused before anything runs), then record the run."""
-    scenario = load_scenario(scenario_id)
+    scenario = load_scenario(scenario_id, settings.scenarios_dir, settings.schemes_dir)
     settings.ensure()
     ctx = RunContext(settings, scenario, runs.new_run_id())
     con = db.warehouse(settings.warehouse_path)
     try:
         runs.start(con, ctx.run_id, scenario_id, str(settings.data_dir),
-                   {"scenario": scenario_id, "home": str(settings.home)}, flow_run_id)
+                   {"scenario": scenario_id, "home": str(settings.home), "schemes_dir": str(settings.schemes_dir),
+                    "assumptions": scenario.assumptions}, flow_run_id)
         runs.record_schemes(con, ctx.run_id, scenario)
     finally:
         con.close()

@@ -9,6 +9,7 @@ import uuid
 
 from minetax import __version__
 from minetax.config import PROJECT_ROOT
+from minetax.schemes import str_keys
 
 
 def new_run_id() -> str:
@@ -30,7 +31,7 @@ def code_version() -> str:
 def start(con, run_id: str, scenario_id: str, data_dir: str, parameters: dict, flow_run_id: str | None) -> None:
     con.execute("INSERT INTO meta.runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?, NULL)",
                 [run_id, flow_run_id, dt.datetime.now(), scenario_id, data_dir, code_version(),
-                 json.dumps(parameters, default=str)])
+                 json.dumps(str_keys(parameters), default=str)])
 
 
 def finish(con, run_id: str, status: str, message: str | None = None) -> None:

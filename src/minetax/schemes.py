@@ -347,16 +347,16 @@ def apply_reform(scheme: Scheme, patch: dict, scenario_file: Path, reference: di
         check_scheme(doc, scheme.file)
     except SchemeError as e:
         raise SchemeError(f"scenario refused: {where}: the patched scheme is invalid: {e}") from e
-    version = hashlib.sha256((scheme.version + json.dumps(_str_keys(patch), sort_keys=True, default=str)).encode()
+    version = hashlib.sha256((scheme.version + json.dumps(str_keys(patch), sort_keys=True, default=str)).encode()
                              ).hexdigest()
     return _make(doc, scheme.file, version)
 
 
-def _str_keys(obj):
+def str_keys(obj):
     if isinstance(obj, dict):
-        return {str(k): _str_keys(v) for k, v in obj.items()}
+        return {str(k): str_keys(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_str_keys(v) for v in obj]
+        return [str_keys(v) for v in obj]
     return obj
 
 
