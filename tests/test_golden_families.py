@@ -27,7 +27,8 @@ MONTHS_2023 = [f"2023-{m:02d}" for m in range(1, 13)]
 READINGS = ([[f, m, 1000, 10] for f in ("K1", "R1", "S1") for m in MONTHS_2023]
             + [["V1", m, 1000, 10] for m in MONTHS_2022 + MONTHS_2023]
             + [["L1", m, 1000, 100] for m in MONTHS_2022])
-SCENARIOS = ["t-per-kwh", "t-per-kwh-reform", "t-foreign", "t-cost", "t-cost-dynamic", "t-value", "t-income"]
+SCENARIOS = ["t-per-kwh", "t-per-kwh-reform", "t-foreign", "t-cost", "t-cost-dynamic", "t-value", "t-value-x2",
+             "t-income"]
 
 
 def _days(start: str, end: str) -> list[str]:
