@@ -27,22 +27,8 @@ period AS (
                  WHERE avg_price_kzt_per_kwh IS NOT NULL), 0), $price_decimals) AS avg_price
     FROM cm GROUP BY ALL
 ),
-period_months AS (
-    SELECT p.period_start, CAST(p.period_start + to_months(CAST(k.range AS INTEGER)) AS DATE) AS month
-    FROM (SELECT DISTINCT period_start FROM cm) p,
-         range(CASE $tax_period WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END) k
-),
-fx AS (
-    SELECT pm.period_start, CASE WHEN $fx_pair IS NULL THEN 1.0 ELSE avg(r.rate) END AS fx_rate
-    FROM period_months pm
-    ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) r ON pm.month >= r.date
-    GROUP BY 1
-),
 x AS (
-    SELECT cm.*, p.avg_price, fx.fx_rate,
-           CAST(cm.period_start + CASE $tax_period WHEN 'month' THEN INTERVAL 1 MONTH
-                                                   WHEN 'quarter' THEN INTERVAL 3 MONTH
-                                                   ELSE INTERVAL 1 YEAR END - INTERVAL 1 DAY AS DATE) AS period_end,
+    SELECT cm.*, p.avg_price, fx.fx_rate, fx.period_end,
            CASE $base WHEN 'energy_kwh' THEN energy_low_kwh
                       WHEN 'electricity_cost_kzt' THEN energy_low_kwh * avg_price_kzt_per_kwh
                       WHEN 'mined_value_kzt' THEN value_low_kzt
@@ -55,7 +41,7 @@ x AS (
                       WHEN 'electricity_cost_kzt' THEN energy_high_kwh * avg_price_kzt_per_kwh
                       WHEN 'mined_value_kzt' THEN value_high_kzt
                       ELSE value_high_kzt - energy_high_kwh * avg_price_kzt_per_kwh END AS b_high
-    FROM cm JOIN period p USING (country, period_start) JOIN fx USING (period_start)
+    FROM cm JOIN period p USING (country, period_start) JOIN period_fx fx USING (period_start)
 ),
 rules AS (
     SELECT * FROM tax.rate_rules

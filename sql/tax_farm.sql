@@ -4,8 +4,8 @@
 -- period (rounded to $price_decimals; a flat rate is one open bracket). The base by family ($base):
 -- energy_kwh [kWh], electricity_cost_kzt, mined_value_kzt, mining_profit_kzt (= mined value − electricity
 -- cost) [KZT]; low/high bases come from the model's bands. A rate in another currency is converted at the
--- tax period's mean monthly rate of $fx_pair (NULL = the rate is in KZT). Income tax is floored at 0 over
--- the tax period and allocated to its months in proportion to their positive tax.
+-- tax period's mean monthly rate of $fx_pair (temp table period_fx, sql/tax_period_fx.sql).
+-- Income tax is floored at 0 over the tax period and allocated to its months in proportion to their positive tax.
 -- Parameters: $run_id, $scenario_id, $scheme_id, $scheme_version, $family, $base, $tax_period, $rate_unit,
 -- $price_decimals, $fx_pair.
 DELETE FROM tax.estimates_month WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id;
@@ -33,23 +33,9 @@ period AS (
            round(sum(electricity_cost_kzt) / nullif(sum(energy_kwh), 0), $price_decimals) AS avg_price
     FROM fm GROUP BY ALL
 ),
-period_months AS (
-    SELECT p.period_start, CAST(p.period_start + to_months(CAST(k.range AS INTEGER)) AS DATE) AS month
-    FROM (SELECT DISTINCT period_start FROM fm) p,
-         range(CASE $tax_period WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END) k
-),
-fx AS (
-    SELECT pm.period_start, CASE WHEN $fx_pair IS NULL THEN 1.0 ELSE avg(r.rate) END AS fx_rate
-    FROM period_months pm
-    ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) r ON pm.month >= r.date
-    GROUP BY 1
-),
 x AS (
-    SELECT fm.*, p.avg_price, fx.fx_rate,
-           CAST(fm.period_start + CASE $tax_period WHEN 'month' THEN INTERVAL 1 MONTH
-                                                   WHEN 'quarter' THEN INTERVAL 3 MONTH
-                                                   ELSE INTERVAL 1 YEAR END - INTERVAL 1 DAY AS DATE) AS period_end
-    FROM fm JOIN period p USING (farm_id, period_start) JOIN fx USING (period_start)
+    SELECT fm.*, p.avg_price, fx.fx_rate, fx.period_end
+    FROM fm JOIN period p USING (farm_id, period_start) JOIN period_fx fx USING (period_start)
 ),
 rules AS (
     SELECT * FROM tax.rate_rules WHERE scheme_id = $scheme_id AND scheme_version = $scheme_version

@@ -108,6 +108,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
                 progress(f"applying {scheme.scheme_id}")
             params = scheme_params(run_id, scenario, scheme)
             write_rate_rules(con, scheme)
+            db.run_file(con, "tax_period_fx.sql", params)
             db.run_file(con, "tax_farm.sql", params)
             db.run_file(con, "tax_country.sql", params)
         db.run_file(con, "tax_behaviour.sql", {**sid, "behaviour": behaviour_on(scenario)})
