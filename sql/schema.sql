@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS meta.runs (
     message VARCHAR
 );
 
+ALTER TABLE meta.runs ADD COLUMN IF NOT EXISTS periods VARCHAR;  -- months the run recomputed
+
 -- meta.inputs: one row per run × input file. The raw file itself is kept, content-addressed,
 -- at stored_path (MINETAX_HOME/raw/<dataset>/<sha256>.<ext>).
 CREATE TABLE IF NOT EXISTS meta.inputs (

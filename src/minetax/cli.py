@@ -180,14 +180,22 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
 
 
 @app.command()
-def sql(query: Annotated[str, typer.Argument(help="SQL to run on the published snapshot")],
+def sql(query: Annotated[str | None, typer.Argument(help="SQL to run on the published snapshot")] = None,
+        file: Annotated[Path | None, typer.Option("-f", "--file", help="read the query from a file")] = None,
         home: HomeOpt = None,
         format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table"):
-    """Run read-only SQL on the published snapshot."""
+    """Run read-only SQL on the published snapshot (examples: sql/examples/*.sql)."""
     from minetax.query import run_query
 
     if format not in ("table", "csv", "json"):
         raise MinetaxError("--format must be table, csv or json")
+    if (query is None) == (file is None):
+        raise MinetaxError("give a query or -f FILE (one of them)")
+    if file is not None:
+        try:
+            query = file.read_text()
+        except OSError as e:
+            raise MinetaxError(f"cannot read {file}: {e.strerror}") from e
     df = run_query(Settings.make(home), query)
     if format == "csv":
         df.to_csv(sys.stdout, index=False)
@@ -228,6 +236,23 @@ def _cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.6g}"
     return str(v)
+
+
+@app.command()
+def runs(home: HomeOpt = None, limit: Annotated[int, typer.Option(help="most recent runs to show")] = 20):
+    """List runs: id, Prefect flow run, start, finish, status, scenario, periods and inputs."""
+    from minetax.runs import list_runs
+
+    df, source = list_runs(Settings.make(home), limit)
+    t = Table("run", "flow run", "started", "finished", "status", "scenario", "periods", "inputs",
+              title=f"Runs ({source})")
+    for r in df.itertuples():
+        t.add_row(r.run_id, (r.flow_run_id or "")[:8], _cell(r.started_at)[:19], _cell(r.finished_at)[:19],
+                  r.status, r.scenario_id, r.periods or "", r.inputs or "")
+    console.print(t)
+    failed = df[df.status == "failed"]
+    for r in failed.head(3).itertuples():
+        console.print(f"[red]{r.run_id} failed:[/red] {(r.message or '').splitlines()[0] if r.message else ''}")
 
 
 @app.command("generate-sample")

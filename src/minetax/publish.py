@@ -31,6 +31,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     snap = duckdb.connect(str(tmp))
     try:
         db.run_file(snap, "publish_views.sql")
+        db.run_file(snap, "publish_comments.sql")
         snap.execute("CHECKPOINT")
     finally:
         snap.close()

@@ -29,7 +29,8 @@ def code_version() -> str:
 
 
 def start(con, run_id: str, scenario_id: str, data_dir: str, parameters: dict, flow_run_id: str | None) -> None:
-    con.execute("INSERT INTO meta.runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?, NULL)",
+    con.execute("INSERT INTO meta.runs (run_id, flow_run_id, started_at, status, scenario_id, data_dir, code_version, "
+                "parameters) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
                 [run_id, flow_run_id, dt.datetime.now(), scenario_id, data_dir, code_version(),
                  json.dumps(str_keys(parameters), default=str)])
 
@@ -39,7 +40,35 @@ def finish(con, run_id: str, status: str, message: str | None = None) -> None:
                 [status, dt.datetime.now(), message, run_id])
 
 
+def set_periods(con, run_id: str, periods: str) -> None:
+    con.execute("UPDATE meta.runs SET periods = ? WHERE run_id = ?", [periods, run_id])
+
+
 def record_schemes(con, run_id: str, scenario) -> None:
     rows = [[run_id, "scenario", scenario.scenario_id, scenario.file.name, scenario.version]]
     rows += [[run_id, "scheme", s.scheme_id, s.file.name, s.version] for s in scenario.schemes]
     con.executemany("INSERT OR REPLACE INTO meta.scheme_versions VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def list_runs(settings, limit: int = 20):
+    """Runs with their inputs, newest first: from the warehouse (every run, failed ones too), or from the
+    published snapshot while a run holds the warehouse."""
+    import duckdb
+
+    from minetax import db
+    from minetax.errors import MinetaxError
+
+    sql = db.sql_text("list_runs.sql")
+    for path, source in ((settings.warehouse_path, "warehouse"), (settings.published_path, "published snapshot")):
+        if not path.exists():
+            continue
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error:  # a run is writing the warehouse: fall back to the snapshot
+            continue
+        try:
+            schema = "meta." if source == "warehouse" else ""
+            return con.execute(sql.replace("{schema}", schema), [limit]).df(), source
+        finally:
+            con.close()
+    raise MinetaxError(f"no runs yet under {settings.home}")
