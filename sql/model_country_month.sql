@@ -5,12 +5,14 @@
 -- efficiency bound, PUE low and the low share; high with the upper bound, PUE high and the high share.
 -- Coins = share × (subsidy + fees); value at the day's price × the scenario's multiplier (price_path).
 -- The price proxy is the kWh-weighted average price of the metered farms that month (KZT/kWh).
--- Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high, $efficiency, $fx_pair.
-DELETE FROM model.country_month WHERE scenario_id = $scenario_id;
+-- Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high, $efficiency, $fx_pair; only months
+-- $m_from..$m_to are recomputed.
+DELETE FROM model.country_month WHERE scenario_id = $scenario_id AND month BETWEEN $m_from AND $m_to;
 
 INSERT INTO model.country_month
 WITH span AS (
-    SELECT min(month) AS m0, max(month) AS m1 FROM model.farm_month WHERE scenario_id = $scenario_id
+    SELECT greatest(min(month), $m_from) AS m0, least(max(month), $m_to) AS m1
+    FROM model.farm_month WHERE scenario_id = $scenario_id
 ),
 months AS (
     SELECT CAST(unnest(generate_series(CAST(m0 AS TIMESTAMP), CAST(m1 AS TIMESTAMP), INTERVAL 1 MONTH)) AS DATE)
@@ -25,7 +27,7 @@ nd AS (
            CASE $efficiency WHEN 'lower' THEN e.lower_j_per_th WHEN 'upper' THEN e.upper_j_per_th
                 ELSE e.estimated_j_per_th END AS central_j_per_th,
            fx.rate AS fx_rate, coalesce(pp.multiplier, 1) AS price_multiplier
-    FROM core.network_daily n
+    FROM (SELECT * FROM core.network_daily WHERE date >= $m_from AND date < $m_to + INTERVAL 1 MONTH) n
     ASOF LEFT JOIN core.fleet_efficiency e ON n.date >= e.date
     ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON n.date >= fx.date
     ASOF LEFT JOIN price_path pp ON n.date >= pp.date
@@ -44,7 +46,8 @@ net AS (
 ),
 price AS (
     SELECT month, sum(electricity_cost_kzt) / nullif(sum(energy_kwh), 0) AS avg_price_kzt_per_kwh
-    FROM model.farm_month WHERE scenario_id = $scenario_id AND metered GROUP BY 1
+    FROM model.farm_month WHERE scenario_id = $scenario_id AND metered AND month BETWEEN $m_from AND $m_to
+    GROUP BY 1
 ),
 share AS (
     SELECT c.country, m.month,

@@ -4,7 +4,8 @@
 -- (power usage effectiveness), $efficiency ('lower' | 'estimated' | 'upper': the fleet efficiency series
 -- used for the central implied hashrate), $fx_pair (e.g. 'USD/KZT'), $band_low/$band_high (range of an
 -- unmetered farm's true consumption around the estimate). Reads temp table price_path(date, multiplier):
--- the scenario's BTC price multiplier from each date on.
+-- the scenario's BTC price multiplier from each date on. Only months $m_from..$m_to (first days) are
+-- recomputed; the rest of model.farm_month stays as it is (incremental runs and backfill).
 --
 -- 1. farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
 CREATE OR REPLACE TEMP TABLE farm_day AS
@@ -12,6 +13,7 @@ WITH r AS (
     SELECT farm_id, ts_start, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt,
            CAST(ts_start AS DATE) AS d0, CAST(ts_end - INTERVAL 1 MICROSECOND AS DATE) AS d1
     FROM core.energy_readings
+    WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
 ),
 one_day AS (
     SELECT farm_id, d0 AS day, kwh, cost_kzt FROM r WHERE d0 = d1
@@ -73,12 +75,13 @@ FROM h LEFT JOIN core.network_daily n ON n.date = h.day;
 
 -- 3. farm_month: every month a farm operates within the span of the readings, with or without energy.
 --    Energy and cost are summed exactly from the readings; hashrate and coins from farm_day_model.
-DELETE FROM model.farm_month WHERE scenario_id = $scenario_id;
+DELETE FROM model.farm_month WHERE scenario_id = $scenario_id AND month BETWEEN $m_from AND $m_to;
 
 INSERT INTO model.farm_month
-WITH span AS (
-    SELECT CAST(date_trunc('month', min(day)) AS DATE) AS m0, CAST(date_trunc('month', max(day)) AS DATE) AS m1
-    FROM farm_day
+WITH span AS (  -- months with readings anywhere, within the window
+    SELECT greatest(CAST(date_trunc('month', min(ts_start)) AS DATE), $m_from) AS m0,
+           least(CAST(date_trunc('month', max(ts_start)) AS DATE), $m_to) AS m1
+    FROM core.energy_readings
 ),
 active AS (
     SELECT f.farm_id, f.region, f.metered, CAST(m.month AS DATE) AS month
@@ -91,7 +94,9 @@ active AS (
 energy AS (  -- exact monthly sums: a reading lies within one month (validated), no pro-rating needed
     SELECT farm_id, CAST(date_trunc('month', ts_start) AS DATE) AS month,
            sum(kwh) AS energy_kwh, sum(kwh * price_kzt_per_kwh) AS cost_kzt
-    FROM core.energy_readings GROUP BY ALL
+    FROM core.energy_readings
+    WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
+    GROUP BY ALL
 ),
 agg AS (
     SELECT farm_id, CAST(date_trunc('month', day) AS DATE) AS month,

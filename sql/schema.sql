@@ -32,8 +32,40 @@ CREATE TABLE IF NOT EXISTS meta.inputs (
     sha256 VARCHAR,
     rows BIGINT,
     status VARCHAR,            -- loaded | unchanged | quarantined | not_loaded (valid, but its batch was refused)
-    loaded_at TIMESTAMP,
-    PRIMARY KEY (run_id, dataset)
+    loaded_at TIMESTAMP
+);
+
+-- meta.changes: what each loaded file changed, for incremental recompute. month NULL = may change any month
+-- (farms, fx, efficiency, shares); otherwise a month whose rows the file added or altered.
+CREATE SEQUENCE IF NOT EXISTS meta.change_seq;
+CREATE TABLE IF NOT EXISTS meta.changes (
+    seq BIGINT DEFAULT nextval('meta.change_seq'),
+    run_id VARCHAR,
+    dataset VARCHAR,
+    month DATE
+);
+
+-- meta.scenario_state: what a scenario's published estimates reflect: its scheme versions, the code, and the
+-- last change (meta.changes.seq) taken into account.
+CREATE TABLE IF NOT EXISTS meta.scenario_state (
+    scenario_id VARCHAR PRIMARY KEY,
+    scenario_version VARCHAR,
+    code_version VARCHAR,
+    change_seq BIGINT,
+    updated_at TIMESTAMP
+);
+
+-- meta.backfills: progress of `minetax backfill`, one row per backfill × chunk (resumable).
+CREATE TABLE IF NOT EXISTS meta.backfills (
+    backfill_id VARCHAR,
+    scenario_id VARCHAR,
+    month_from DATE,
+    month_to DATE,
+    chunk_start DATE,
+    chunk_end DATE,
+    status VARCHAR,            -- pending | done | failed
+    run_id VARCHAR,
+    updated_at TIMESTAMP
 );
 
 -- meta.validations: one row per run × suite × expectation (inputs and outputs).

@@ -19,7 +19,7 @@ WITH cm AS (
     SELECT c.*, CAST(date_trunc($tax_period, c.month) AS DATE) AS period_start,
            c.mined_value_kzt * c.share_low / nullif(c.share, 0) AS value_low_kzt,
            c.mined_value_kzt * c.share_high / nullif(c.share, 0) AS value_high_kzt
-    FROM model.country_month c WHERE c.scenario_id = $scenario_id
+    FROM model.country_month c WHERE c.scenario_id = $scenario_id AND c.month BETWEEN $m_from AND $m_to
 ),
 period AS (
     SELECT country, period_start,

@@ -1,6 +1,7 @@
 -- tax_country_by_period: roll country_tax_month up to tax.estimates_country.
 -- Grain: scenario × scheme × country × tax period. Units: kWh, the base's unit, KZT.
-DELETE FROM tax.estimates_country WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id;
+DELETE FROM tax.estimates_country
+WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND period_start BETWEEN $m_from AND $m_to;
 
 INSERT INTO tax.estimates_country
 SELECT $run_id, $scenario_id, scheme_id, any_value(scheme_version), any_value(family), country,

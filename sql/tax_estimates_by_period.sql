@@ -2,7 +2,9 @@
 -- Grain: scenario × scheme × farm × tax period. Units: kWh, the base's unit, the rate's unit, KZT.
 -- rate is the period's rate; where the law changed within the period it is tax_kzt / (base × fx_rate).
 -- operating_dynamic: the farm kept mining in every month of the period (NULL when behaviour is off).
-DELETE FROM tax.estimates WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id;
+-- Only the periods starting in $m_from..$m_to (whole periods) are rebuilt.
+DELETE FROM tax.estimates
+WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND period_start BETWEEN $m_from AND $m_to;
 
 INSERT INTO tax.estimates
 SELECT any_value(e.run_id), scenario_id, scheme_id, any_value(scheme_version), any_value(family), farm_id,
@@ -18,5 +20,5 @@ SELECT any_value(e.run_id), scenario_id, scheme_id, any_value(scheme_version), a
        CASE WHEN $behaviour THEN bool_and(coalesce(o.operating, true)) END
 FROM tax.estimates_month e
 LEFT JOIN farm_operating o USING (farm_id, month)
-WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id
+WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND period_start BETWEEN $m_from AND $m_to
 GROUP BY scenario_id, scheme_id, farm_id, period_start;

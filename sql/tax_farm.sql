@@ -7,8 +7,9 @@
 -- tax period's mean monthly rate of $fx_pair (temp table period_fx, sql/tax_period_fx.sql).
 -- Income tax is floored at 0 over the tax period and allocated to its months in proportion to their positive tax.
 -- Parameters: $run_id, $scenario_id, $scheme_id, $scheme_version, $family, $base, $tax_period, $rate_unit,
--- $price_decimals, $fx_pair.
-DELETE FROM tax.estimates_month WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id;
+-- $price_decimals, $fx_pair, $m_from/$m_to (the months recomputed: whole tax periods).
+DELETE FROM tax.estimates_month
+WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND month BETWEEN $m_from AND $m_to;
 
 INSERT INTO tax.estimates_month
 WITH fm AS (
@@ -26,7 +27,7 @@ WITH fm AS (
                       WHEN 'mined_value_kzt' THEN m.mined_value_high_kzt
                       ELSE m.mined_value_high_kzt - m.electricity_cost_high_kzt END AS b_high
     FROM model.farm_month m JOIN core.farms f USING (farm_id)
-    WHERE m.scenario_id = $scenario_id
+    WHERE m.scenario_id = $scenario_id AND m.month BETWEEN $m_from AND $m_to
 ),
 period AS (
     SELECT farm_id, period_start,

@@ -56,9 +56,12 @@ def test_same_file_twice_changes_nothing(tmp_path, data):
     ctx3, path = pipeline.run(settings, "kz-baseline")
     con = duckdb.connect(str(path), read_only=True)
     e3 = con.execute("SELECT * EXCLUDE (run_id) FROM estimates ORDER BY scheme_id, farm_id, period_start").fetchall()
-    assert con.execute("SELECT DISTINCT run_id FROM estimates").fetchall() == [(ctx3.run_id,)]
+    # nothing changed, so nothing was recomputed: the estimates still come from the first run
+    assert con.execute("SELECT DISTINCT run_id FROM estimates").fetchall() == [(ctx1.run_id,)]
+    periods = dict(con.execute("SELECT run_id, periods FROM runs").fetchall())
     con.close()
     assert e1 == e3
+    assert periods[ctx1.run_id] == "all months" and periods[ctx3.run_id] == "none (no input changed)"
 
 
 def test_corrected_file_replaces_rows_by_key(tmp_path, data):

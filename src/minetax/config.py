@@ -63,9 +63,14 @@ class Settings:
         return self.home / "raw"
 
     @property
+    def inbox_dir(self) -> Path:
+        """Drop folder: new input files put here are picked up by the next run, once (by content hash)."""
+        return self.home / "inbox"
+
+    @property
     def prefect_home(self) -> Path:
         return self.home / "prefect"
 
     def ensure(self) -> None:
-        for p in (self.home, self.published_dir, self.raw_dir):
+        for p in (self.home, self.published_dir, self.raw_dir, self.inbox_dir):
             p.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,12 @@ the failure is recorded, and OutputValidationError is raised (nothing is publish
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import pandas as pd
 
-from minetax import db
+from minetax import db, runs
 from minetax.errors import OutputValidationError
 from minetax.ingest import record_validation
 from minetax.schemes import Scenario, Scheme
@@ -88,16 +89,71 @@ def _drop_stale(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
                     [scenario.scenario_id, *ids]).fetchall()
 
 
+ALL_MONTHS = (dt.date(1900, 1, 1), dt.date(2999, 12, 1))
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def state_version(scenario: Scenario) -> str:
+    """What the estimates depend on besides the data: the scenario, its (patched) schemes and the code."""
+    parts = [scenario.version, *sorted(s.version for s in scenario.schemes), runs.code_version()]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def whole_periods(lo: dt.date, hi: dt.date, scenario: Scenario) -> tuple[dt.date, dt.date]:
+    """Widen [lo, hi] (month starts) to whole tax periods of the scenario's coarsest scheme."""
+    n = max(PERIOD_MONTHS[s.tax_period] for s in scenario.schemes)
+    start = dt.date(lo.year, (lo.month - 1) // n * n + 1, 1)
+    end_first = (hi.month - 1) // n * n + 1  # first month of hi's period
+    m = end_first + n - 1
+    return start, dt.date(hi.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
+
+
+def plan(con: duckdb.DuckDBPyConnection, scenario: Scenario, window=None) -> tuple[tuple | None, str]:
+    """Which months to recompute: everything when the scenario, its schemes or the code changed (or on the first
+    run); else the whole tax periods around the months whose inputs changed since; None when nothing changed.
+    An explicit window (backfill) is widened to whole periods and used as it is."""
+    if window:
+        lo, hi = whole_periods(*window, scenario)
+        return (lo, hi), f"{lo:%Y-%m}..{hi:%Y-%m} (backfill)"
+    state = con.execute("SELECT scenario_version, change_seq FROM meta.scenario_state WHERE scenario_id = ?",
+                        [scenario.scenario_id]).fetchall()
+    has_rows = con.execute("SELECT count(*) FROM model.farm_month WHERE scenario_id = ?",
+                           [scenario.scenario_id]).fetchall()[0][0] > 0
+    if not state or state[0][0] != state_version(scenario) or not has_rows:
+        return ALL_MONTHS, "all months"
+    months = [r[0] for r in con.execute("SELECT DISTINCT month FROM meta.changes WHERE seq > ?",
+                                        [state[0][1]]).fetchall()]
+    if not months:
+        return None, "none (no input changed)"
+    if any(m is None for m in months):
+        return ALL_MONTHS, "all months"
+    lo, hi = whole_periods(min(months), max(months), scenario)
+    return (lo, hi), f"{lo:%Y-%m}..{hi:%Y-%m}"
+
+
+def _save_state(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
+    con.execute("INSERT OR REPLACE INTO meta.scenario_state VALUES (?, ?, ?, "
+                "(SELECT coalesce(max(seq), 0) FROM meta.changes), ?)",
+                [scenario.scenario_id, state_version(scenario), runs.code_version(), dt.datetime.now()]).fetchall()
+
+
 def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, validator: Validator,
-             progress=None) -> list[Report]:
+             progress=None, window=None) -> list[Report]:
+    """Recompute the months that need it (see plan) in one transaction, check the outputs, and commit."""
     reports: list[Report] = []
-    sid = {"scenario_id": scenario.scenario_id}
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
+        months, label = plan(con, scenario, window)
+        runs.set_periods(con, run_id, label)
+        if months is None:
+            con.execute("COMMIT").fetchall()
+            return reports
+        rng = {"m_from": months[0], "m_to": months[1]}
+        sid = {"scenario_id": scenario.scenario_id}
         if progress:
-            progress("modelling farm × month and country × month")
+            progress(f"modelling {label}")
         write_assumption_tables(con, scenario)
-        mp = model_params(run_id, scenario)
+        mp = {**model_params(run_id, scenario), **rng}
         db.run_file(con, "model_farm_month.sql", mp)
         db.run_file(con, "model_country_month.sql", mp)
         reports.append(validator.validate("output.farm_month", db.query_file(con, "check_farm_month.sql", sid),
@@ -106,14 +162,14 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
         for scheme in scenario.schemes:
             if progress:
                 progress(f"applying {scheme.scheme_id}")
-            params = scheme_params(run_id, scenario, scheme)
+            params = {**scheme_params(run_id, scenario, scheme), **rng}
             write_rate_rules(con, scheme)
             db.run_file(con, "tax_period_fx.sql", params)
             db.run_file(con, "tax_farm.sql", params)
             db.run_file(con, "tax_country.sql", params)
-        db.run_file(con, "tax_behaviour.sql", {**sid, "behaviour": behaviour_on(scenario)})
+        db.run_file(con, "tax_behaviour.sql", {**sid, **rng, "behaviour": behaviour_on(scenario)})
         for scheme in scenario.schemes:
-            params = scheme_params(run_id, scenario, scheme)
+            params = {**scheme_params(run_id, scenario, scheme), **rng}
             db.run_file(con, "tax_estimates_by_period.sql", params)
             db.run_file(con, "tax_country_by_period.sql", params)
             for suite, check, target in (("output.estimates", "check_estimates.sql", "tax.estimates"),
@@ -122,6 +178,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
                 reports.append(validator.validate(suite, db.query_file(con, check, params),
                                                   f"{target}[{scheme.scheme_id}]"))
         _drop_stale(con, scenario)
+        _save_state(con, scenario)
         failed = [r for r in reports if not r.success]
         if failed:
             raise OutputValidationError("estimates failed validation; nothing was published:\n" + "\n".join(

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from minetax import db
-from minetax.config import Settings
+from minetax.config import SQL_DIR, Settings
 from minetax.datasets import DATASETS, Dataset
 from minetax.errors import InputError
 from minetax.validate import Report, Validator
@@ -112,79 +113,119 @@ def record_validation(con, run_id: str, report: Report) -> None:
 
 def _record_inputs(con, run_id: str, files: list[InputFile]) -> None:
     now = dt.datetime.now()
-    con.executemany("INSERT OR REPLACE INTO meta.inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.executemany("INSERT INTO meta.inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [[run_id, f.dataset, f.path.name, str(f.path), str(f.stored_path or ""), f.sha256, f.rows,
                       f.status, now] for f in files])
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, validator: Validator,
-                progress=None) -> list[InputFile]:
-    """Stage and validate every input; merge all into core in one transaction, or none."""
-    files: list[InputFile] = []
-    rejected: list[tuple[InputFile, list[dict]]] = []
-    # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
+def inbox_files(inbox: Path, ds: Dataset) -> list[Path]:
+    """Drop-folder files of a dataset: <name>.csv|parquet or <name>-<anything>.csv|parquet, in name order."""
+    if not inbox.is_dir():
+        return []
+    pattern = re.compile(rf"^{re.escape(ds.name)}([-_.][^/]*)?\.(csv|parquet)$")
+    return sorted(p for p in inbox.iterdir() if p.is_file() and pattern.match(p.name))
+
+
+def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
+    """The run's input files: one per dataset from the data folder, then any new ones in the drop folder."""
+    found = []
     for ds in DATASETS:
         path = find_input(settings.data_dir, ds)
-        if path is None:
-            if ds.optional:
-                continue
+        drops = inbox_files(settings.inbox_dir, ds)
+        if path is None and not drops and not ds.optional:
             raise InputError(str(settings.data_dir / f"{ds.name}.csv"), [{
                 "column": None, "rule": "required input file is present",
                 "examples": [f"looked for {ds.name}.csv or {ds.name}.parquet in {settings.data_dir} "
-                             "and its subfolders"]}])
-        f = InputFile(ds.name, path, sha256_file(path))
-        f.stored_path = _store_raw(settings, f)
-        files.append(f)
-        if progress:
-            progress(f"validating {path.name}")
-        if _already_loaded(con, ds.name, f.sha256):
-            f.status = "unchanged"
-            f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
-                                 [ds.name, f.sha256]).fetchone()[0]
-            continue
-        try:
-            f.rows = open_source(con, ds, path)
-        except InputError as e:
-            f.status = "quarantined"
-            rejected.append((f, e.findings))
-            continue
-        db.run_file(con, f"stage_{ds.name}.sql")
-        report = validator.validate(f"input.{ds.name}", con.execute(f"SELECT * FROM stage_{ds.name}").df(),
-                                    path.name)
-        record_validation(con, run_id, report)
-        if report.success:
-            f.status = "loaded"
-        else:
-            f.status = "quarantined"
-            rejected.append((f, [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
-                                  "unexpected_count": r["unexpected_count"],
-                                  "examples": _examples(con, ds, r["example_rows"]) or
-                                  ([r["error"]] if r["error"] else [])} for r in report.failures]))
-    if rejected:
-        for f in files:
-            if f.status == "loaded":
-                f.status = "not_loaded"  # valid, but its batch was rejected
-        _record_inputs(con, run_id, files)
-        now = dt.datetime.now()
-        for f, findings in rejected:
-            con.execute("INSERT INTO meta.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [run_id, f.dataset, f.path.name, f.sha256, str(f.stored_path), json.dumps(findings), now])
-        f, findings = rejected[0]
-        err = InputError(str(f.path), findings)
-        if len(rejected) > 1:
-            err.args = (str(err) + "\n" + "\n".join(str(InputError(str(g.path), fs)) for g, fs in rejected[1:]),)
-        raise err
+                             f"and its subfolders, and in the drop folder {settings.inbox_dir}"]}])
+        found += [(ds, p) for p in ([path] if path else []) + drops]
+    return found
+
+
+def _stage_and_check(con, ds: Dataset, f: InputFile, run_id: str, validator: Validator) -> tuple[Report | None,
+                                                                                                  list[dict]]:
+    """Stage one file and run its suite; the findings are empty when it passed."""
+    try:
+        f.rows = open_source(con, ds, f.path)
+    except InputError as e:
+        return None, e.findings
+    db.run_file(con, f"stage_{ds.name}.sql")
+    report = validator.validate(f"input.{ds.name}", con.execute(f"SELECT * FROM stage_{ds.name}").df(), f.path.name)
+    findings = [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
+                 "unexpected_count": r["unexpected_count"],
+                 "examples": _examples(con, ds, r["example_rows"]) or ([r["error"]] if r["error"] else [])}
+                for r in report.failures]
+    return report, findings
+
+
+def _record_changes(con, ds: Dataset, run_id: str) -> None:
+    """What the staged file changes, before it is merged: months for readings, hashrate and network data;
+    'any month' for farms and the other figures; nothing for collections (used only by the tax gap view)."""
+    if (SQL_DIR / f"changes_{ds.name}.sql").exists():
+        db.run_file(con, f"changes_{ds.name}.sql", {"run_id": run_id})
+    elif ds.name != "collections":
+        con.execute("INSERT INTO meta.changes (run_id, dataset, month) VALUES (?, ?, NULL)", [run_id, ds.name])
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, validator: Validator,
+                progress=None) -> list[InputFile]:
+    """Stage, validate and merge every input file in one transaction: all of them, or none.
+
+    Files are taken in dataset order (farms first), so a later file is checked against what the earlier
+    ones put into core (a new month of readings against the readings already there)."""
+    files: list[InputFile] = []
+    reports: list[Report] = []
+    rejected: list[tuple[InputFile, list[dict]]] = []
     con.execute("BEGIN TRANSACTION")
     try:
-        for f in files:
-            if f.status == "loaded":
+        # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
+        con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
+        for ds, path in discover(settings):
+            f = InputFile(ds.name, path, sha256_file(path))
+            f.stored_path = _store_raw(settings, f)
+            files.append(f)
+            if progress:
+                progress(f"validating {path.name}")
+            if _already_loaded(con, ds.name, f.sha256):
+                f.status = "unchanged"
+                f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
+                                     [ds.name, f.sha256]).fetchone()[0]
+                continue
+            report, findings = _stage_and_check(con, ds, f, run_id, validator)
+            if report:
+                reports.append(report)
+            if findings:
+                f.status = "quarantined"
+                rejected.append((f, findings))
+                continue
+            f.status = "loaded"
+            if not rejected:  # once a file failed nothing will be kept: stop merging, keep checking
                 if progress:
-                    progress(f"merging {f.path.name}")
-                db.run_file(con, f"merge_{f.dataset}.sql")
-        _record_inputs(con, run_id, files)
-        con.execute("COMMIT")
+                    progress(f"merging {path.name}")
+                _record_changes(con, ds, run_id)
+                db.run_file(con, f"merge_{ds.name}.sql")
+        if not rejected:
+            _record_inputs(con, run_id, files)
+            for r in reports:
+                record_validation(con, run_id, r)
+            con.execute("COMMIT")
+            return files
+        con.execute("ROLLBACK")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return files
+    # refused: record what happened (outside the rolled-back transaction) and raise
+    for f in files:
+        if f.status == "loaded":
+            f.status = "not_loaded"  # valid, but its batch was refused
+    _record_inputs(con, run_id, files)
+    for r in reports:
+        record_validation(con, run_id, r)
+    now = dt.datetime.now()
+    for f, findings in rejected:
+        con.execute("INSERT INTO meta.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, f.dataset, f.path.name, f.sha256, str(f.stored_path), json.dumps(findings), now])
+    f, findings = rejected[0]
+    err = InputError(str(f.path), findings)
+    if len(rejected) > 1:
+        err.args = (str(err) + "\n" + "\n".join(str(InputError(str(g.path), fs)) for g, fs in rejected[1:]),)
+    raise err

@@ -52,10 +52,10 @@ def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
         con.close()
 
 
-def estimate(ctx: RunContext, progress: Progress = None) -> None:
+def estimate(ctx: RunContext, progress: Progress = None, window=None) -> None:
     con = db.warehouse(ctx.settings.warehouse_path)
     try:
-        est.estimate(con, ctx.run_id, ctx.scenario, _validator, progress)
+        est.estimate(con, ctx.run_id, ctx.scenario, _validator, progress, window)
     finally:
         con.close()
 
