@@ -40,3 +40,22 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
         raise
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path)}
+
+
+@task(name="backfill", cache_policy=NO_CACHE)
+def backfill_task(settings: Settings, scenario_id: str, m_from, m_to, progress=None, flow_run_id=None):
+    return pipeline.backfill(settings, scenario_id, m_from, m_to, progress, flow_run_id)
+
+
+@flow(name="minetax-backfill", validate_parameters=False)
+def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str | None = None,
+                  scenario_id: str = DEFAULT_SCENARIO, schemes_dir: str | None = None, progress=None) -> dict:
+    """Recompute a range of months period by period (resumable), then publish."""
+    import datetime as dt
+
+    settings = Settings.make(home, data_dir, schemes_dir)
+    lo, hi = (dt.date.fromisoformat(m + "-01") for m in (m_from, m_to))
+    ctx, path, computed = backfill_task(settings, scenario_id, lo, hi, progress,
+                                        str(flow_run.id) if flow_run.id else None)
+    return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
+            "warehouse": str(settings.warehouse_path), "chunks": [f"{a:%Y-%m}..{b:%Y-%m}" for a, b in computed]}

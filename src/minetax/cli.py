@@ -49,19 +49,20 @@ def run(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt 
     print_summary(settings, out, time.perf_counter() - t0)
 
 
-def run_scenario(settings: Settings, scenario: str) -> dict:
-    """Run the flow for one scenario on Prefect's temporary API, with a progress line; raise on failure."""
+def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow", **extra) -> dict:
+    """Run a flow for one scenario on Prefect's temporary API, with a progress line; raise on failure."""
     from minetax.schemes import load_scenario
 
     load_scenario(scenario, settings.scenarios_dir, settings.schemes_dir)  # refused before Prefect starts
     settings.ensure()
     prefect_env(settings)
     with console.status(f"{scenario}: starting Prefect (temporary local API)…") as status:
-        from flows.pipeline import run_flow
+        import flows.pipeline
 
-        state = run_flow(home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
-                         schemes_dir=str(settings.schemes_dir),
-                         progress=lambda msg: status.update(f"{scenario}: {msg}…"), return_state=True)
+        state = getattr(flows.pipeline, flow_name)(
+            home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
+            schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(f"{scenario}: {msg}…"),
+            return_state=True, **extra)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
         if isinstance(exc, MinetaxError):
@@ -106,6 +107,26 @@ def print_summary(settings: Settings, out: dict, seconds: float) -> None:
     console.print(f"published snapshot: {out['published']}")
     console.print(f"warehouse:          {out['warehouse']}")
     console.print(f"query it:           minetax sql \"select * from revenue_by_year\"   ({seconds:.1f} s)")
+
+
+@app.command()
+def backfill(m_from: Annotated[str, typer.Option("--from", help="first month YYYY-MM")],
+             m_to: Annotated[str, typer.Option("--to", help="last month YYYY-MM")],
+             home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
+             scenario: Annotated[str, typer.Option(help="scenario id")] = DEFAULT_SCENARIO):
+    """Recompute a range of months, tax period by tax period; after a failure, the same command resumes."""
+    import re
+
+    for v in (m_from, m_to):
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
+            raise MinetaxError(f"--from and --to take a month YYYY-MM, got {v!r}")
+    if m_from > m_to:
+        raise MinetaxError("--from must not be after --to")
+    settings = Settings.make(home, data_dir, schemes_dir)
+    t0 = time.perf_counter()
+    out = run_scenario(settings, scenario, "backfill_flow", m_from=m_from, m_to=m_to)
+    console.print(f"recomputed {len(out['chunks'])} tax periods: {', '.join(out['chunks']) or 'none (all done)'}")
+    print_summary(settings, out, time.perf_counter() - t0)
 
 
 @app.command()

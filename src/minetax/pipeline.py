@@ -94,3 +94,65 @@ def run(settings: Settings, scenario_id: str, progress: Progress = None,
     except BaseException as e:
         fail(ctx, e)
         raise
+
+
+def backfill_chunks(scenario, m_from, m_to) -> list[tuple]:
+    """Whole tax periods of the scenario's coarsest scheme covering [m_from, m_to], in order."""
+    lo, hi = est.whole_periods(m_from, m_to, scenario)
+    n = max(est.PERIOD_MONTHS[s.tax_period] for s in scenario.schemes)
+    chunks, start = [], lo
+    while start <= hi:
+        m = start.month - 1 + n
+        nxt = start.replace(year=start.year + m // 12, month=m % 12 + 1)
+        last = m - 1
+        chunks.append((start, start.replace(year=start.year + last // 12, month=last % 12 + 1)))
+        start = nxt
+    return chunks
+
+
+def backfill(settings: Settings, scenario_id: str, m_from, m_to, progress: Progress = None,
+             flow_run_id: str | None = None) -> tuple[RunContext, Path, list[tuple]]:
+    """Recompute [m_from, m_to] period by period, each in its own transaction, then publish. Resumable: the
+    chunks of an unfinished backfill of the same scenario and range that are done are skipped."""
+    ctx = begin(settings, scenario_id, flow_run_id)
+    try:
+        ingest(ctx, progress)
+        chunks = backfill_chunks(ctx.scenario, m_from, m_to)
+        backfill_id = f"{scenario_id}:{m_from:%Y-%m}:{m_to:%Y-%m}"
+        con = db.warehouse(settings.warehouse_path)
+        try:
+            done = {r[0] for r in con.execute("SELECT chunk_start FROM meta.backfills WHERE backfill_id = ? "
+                                              "AND status = 'done'", [backfill_id]).fetchall()}
+            if done >= {c[0] for c in chunks}:  # the last one finished: this is a new backfill
+                con.execute("DELETE FROM meta.backfills WHERE backfill_id = ?", [backfill_id])
+                done = set()
+        finally:
+            con.close()
+        computed = []
+        for chunk in chunks:
+            if chunk[0] in done:
+                continue
+            if progress:
+                progress(f"backfill {chunk[0]:%Y-%m}..{chunk[1]:%Y-%m}")
+            try:
+                estimate(ctx, progress, chunk)
+                status = "done"
+            except BaseException:
+                status = "failed"
+                raise
+            finally:
+                con = db.warehouse(settings.warehouse_path)
+                try:
+                    con.execute("DELETE FROM meta.backfills WHERE backfill_id = ? AND chunk_start = ?",
+                                [backfill_id, chunk[0]])
+                    con.execute("INSERT INTO meta.backfills VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                                [backfill_id, scenario_id, m_from, m_to, chunk[0], chunk[1], status, ctx.run_id])
+                    if status == "done":
+                        runs.set_periods(con, ctx.run_id, f"{chunks[0][0]:%Y-%m}..{chunks[-1][1]:%Y-%m} (backfill)")
+                finally:
+                    con.close()
+            computed.append(chunk)
+        return ctx, publish(ctx, progress), computed
+    except BaseException as e:
+        fail(ctx, e)
+        raise
