@@ -59,3 +59,28 @@ def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str
                                         str(flow_run.id) if flow_run.id else None)
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path), "chunks": [f"{a:%Y-%m}..{b:%Y-%m}" for a, b in computed]}
+
+
+@task(name="fetch-network", retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE)
+def fetch_network_task(url: str, start, end, inbox):
+    from minetax.sources import fetch_network, write_network_file
+
+    return write_network_file(fetch_network(url, start, end), inbox, start, end)
+
+
+@flow(name="minetax-network-refresh", validate_parameters=False)
+def refresh_network_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
+                         schemes_dir: str | None = None, url: str | None = None, days: int = 7,
+                         progress=None) -> dict:
+    """Fetch the last `days` days of network data into the drop folder, then run the scenario: only the tax
+    periods whose network figures changed are recomputed."""
+    import datetime as dt
+
+    from minetax.sources import DEFAULT_URL
+
+    settings = Settings.make(home, data_dir, schemes_dir)
+    settings.ensure()
+    end = dt.date.today() - dt.timedelta(days=1)
+    path = fetch_network_task(url or DEFAULT_URL, end - dt.timedelta(days=days - 1), end, settings.inbox_dir)
+    out = run_flow(home=home, data_dir=data_dir, scenario_id=scenario_id, schemes_dir=schemes_dir, progress=progress)
+    return {**out, "fetched": str(path)}

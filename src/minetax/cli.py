@@ -129,6 +129,29 @@ def backfill(m_from: Annotated[str, typer.Option("--from", help="first month YYY
     print_summary(settings, out, time.perf_counter() - t0)
 
 
+@app.command("fetch-network")
+def fetch_network(start: Annotated[str, typer.Option("--from", help="first day YYYY-MM-DD")],
+                  end: Annotated[str, typer.Option("--to", help="last day YYYY-MM-DD")],
+                  home: HomeOpt = None,
+                  url: Annotated[str | None, typer.Option(help="metrics API base URL (Coin Metrics v4 shape)")] = None,
+                  timeout: Annotated[float, typer.Option(help="seconds per request")] = 10.0,
+                  retries: Annotated[int, typer.Option(help="retries of a failed request")] = 3):
+    """Fetch daily network data (hashrate, issuance, fees, price) into the drop folder for the next run."""
+    import datetime as dt
+
+    from minetax.sources import DEFAULT_URL, fetch_network as fetch, write_network_file
+
+    try:
+        lo, hi = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError as e:
+        raise MinetaxError(f"--from and --to take a day YYYY-MM-DD: {e}") from e
+    settings = Settings.make(home)
+    with console.status(f"fetching network data {lo}..{hi}…"):
+        rows = fetch(url or DEFAULT_URL, lo, hi, timeout=timeout, retries=retries)
+    path = write_network_file(rows, settings.inbox_dir, lo, hi)
+    console.print(f"wrote {len(rows)} days to {path}; the next `minetax run` validates and loads them")
+
+
 @app.command()
 def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None,
             schemes_dir: SchemesOpt = None):

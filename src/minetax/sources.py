@@ -1,0 +1,85 @@
+"""Network data from an HTTP metrics API (Coin Metrics community API v4 shape), with timeouts and retries.
+
+GET {base}/timeseries/asset-metrics?assets=btc&metrics=HashRate,IssTotNtv,FeeTotNtv,PriceUSD&frequency=1d
+&start_time=YYYY-MM-DD&end_time=YYYY-MM-DD&page_size=N answers {"data": [{"asset": "btc", "time": "…Z",
+"HashRate": "…", …}], "next_page_url": "…"}. HashRate is TH/s, IssTotNtv the new coins (BTC), FeeTotNtv the
+fees (BTC), PriceUSD the reference price. The rows become a network_daily file in the drop folder, which the
+next run validates and loads like any other input.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from minetax.errors import MinetaxError
+
+DEFAULT_URL = "https://community-api.coinmetrics.io/v4"
+METRICS = {"HashRate": "hashrate_ths", "IssTotNtv": "subsidy_btc", "FeeTotNtv": "fees_btc", "PriceUSD": "price_usd"}
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class SourceError(MinetaxError):
+    """A source could not be read after its retries."""
+
+
+def get_json(url: str, timeout: float = 10.0, retries: int = 3, backoff: float = 0.5) -> dict:
+    """GET a JSON document; retry timeouts, connection errors, 429 and 5xx with exponential backoff."""
+    last = None
+    for attempt in range(retries + 1):
+        try:
+            req = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "minetax"})
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            if e.code not in RETRY_STATUS:
+                raise SourceError(f"{url}: HTTP {e.code} {e.reason} (not retried)") from e
+            last = f"HTTP {e.code}"
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+            last = str(getattr(e, "reason", e))
+        except json.JSONDecodeError as e:
+            raise SourceError(f"{url}: answer is not JSON: {e}") from e
+        if attempt < retries:
+            time.sleep(backoff * 2 ** attempt)
+    raise SourceError(f"{url}: failed after {retries + 1} attempts (last: {last})")
+
+
+def fetch_network(base_url: str, start: dt.date, end: dt.date, page_size: int = 1000, **http) -> list[dict]:
+    """Daily network rows in [start, end] in the network_daily format, following next_page_url."""
+    query = urllib.parse.urlencode({"assets": "btc", "metrics": ",".join(METRICS), "frequency": "1d",
+                                    "start_time": start.isoformat(), "end_time": end.isoformat(),
+                                    "page_size": page_size})
+    url = f"{base_url.rstrip('/')}/timeseries/asset-metrics?{query}"
+    rows = []
+    while url:
+        page = get_json(url, **http)
+        if not isinstance(page.get("data"), list):
+            raise SourceError(f"{url}: no 'data' list in the answer")
+        for item in page["data"]:
+            missing = [m for m in METRICS if item.get(m) in (None, "")]
+            if missing:
+                raise SourceError(f"{url}: {item.get('time')}: missing {', '.join(missing)}")
+            rows.append({"date": str(item["time"])[:10], **{col: item[m] for m, col in METRICS.items()},
+                         "fees_source": "coinmetrics api"})
+        url = page.get("next_page_url")
+    return rows
+
+
+def write_network_file(rows: list[dict], folder: Path, start: dt.date, end: dt.date) -> Path:
+    """Write rows as network_daily-<start>_<end>.csv (written aside, then renamed: a run never sees half)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"network_daily-{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    tmp = folder / f".{path.name}.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, ["date", "hashrate_ths", "difficulty", "blocks", "subsidy_btc", "fees_btc",
+                               "fees_source", "price_usd"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(path)
+    return path

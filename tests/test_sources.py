@@ -1,0 +1,91 @@
+"""The HTTP network source against a recorded-shape fixture served on 127.0.0.1 (no test touches the internet)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from minetax import pipeline
+from minetax.config import Settings
+from minetax.sources import SourceError, fetch_network, get_json, write_network_file
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "coinmetrics_btc_2025-01.json").read_text())
+
+
+@pytest.fixture
+def server():
+    hits = {"n": 0, "fail_first": True}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            hits["n"] += 1
+            base = f"http://127.0.0.1:{self.server.server_port}"
+            if self.path.startswith("/v4/timeseries/asset-metrics"):
+                if hits["fail_first"]:
+                    hits["fail_first"] = False
+                    return self._send(503, {"error": "busy"})
+                return self._send(200, {"data": FIXTURE["pages"][0], "next_page_url": f"{base}/v4/page2"})
+            if self.path == "/v4/page2":
+                return self._send(200, {"data": FIXTURE["pages"][1]})
+            if self.path == "/slow":
+                time.sleep(1.0)
+                return self._send(200, {})
+            return self._send(404, {"error": "no such path"})
+
+        def _send(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_port}", hits
+    srv.shutdown()
+
+
+def test_fetch_follows_pages_and_retries_a_transient_error(server):
+    url, hits = server
+    rows = fetch_network(f"{url}/v4", dt.date(2025, 1, 1), dt.date(2025, 1, 31), backoff=0.01)
+    assert len(rows) == 31 and rows[0]["date"] == "2025-01-01" and rows[-1]["date"] == "2025-01-31"
+    assert hits["n"] == 3  # 503, page 1, page 2
+    assert float(rows[0]["hashrate_ths"]) == pytest.approx(float(FIXTURE["pages"][0][0]["HashRate"]))
+
+
+def test_timeouts_and_client_errors(server):
+    url, _ = server
+    with pytest.raises(SourceError, match="after 2 attempts"):
+        get_json(f"{url}/slow", timeout=0.2, retries=1, backoff=0.01)
+    with pytest.raises(SourceError, match="HTTP 404.*not retried"):
+        get_json(f"{url}/nope", retries=3, backoff=0.01)
+
+
+def test_fetched_file_is_loaded_by_the_next_run(server, tmp_path):
+    url, _ = server
+    settings = Settings.make(tmp_path / "home")
+    settings.ensure()
+    rows = fetch_network(f"{url}/v4", dt.date(2025, 1, 1), dt.date(2025, 1, 31), backoff=0.01)
+    path = write_network_file(rows, settings.inbox_dir, dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+    assert path.name == "network_daily-20250101_20250131.csv"
+    with open(path) as f:
+        assert len(list(csv.DictReader(f))) == 31
+    ctx, _ = pipeline.run(settings, "kz-baseline")
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    n = con.execute("SELECT count(*) FROM core.network_daily WHERE fees_source = 'coinmetrics api'").fetchall()[0][0]
+    status = con.execute("SELECT status FROM meta.inputs WHERE run_id = ? AND file_name = ?",
+                         [ctx.run_id, path.name]).fetchall()
+    con.close()
+    assert n == 31 and status == [("loaded",)]
