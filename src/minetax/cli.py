@@ -32,6 +32,7 @@ SchemesOpt = Annotated[Path | None, typer.Option("--schemes-dir", help="scheme f
 def prefect_env(settings: Settings) -> None:
     """Prefect state under MINETAX_HOME, telemetry off, time for the temporary API to start."""
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -150,6 +151,67 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
         rows = fetch(url or DEFAULT_URL, lo, hi, timeout=timeout, retries=retries)
     path = write_network_file(rows, settings.inbox_dir, lo, hi)
     console.print(f"wrote {len(rows)} days to {path}; the next `minetax run` validates and loads them")
+
+
+def _need_server() -> str:
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        raise MinetaxError("scheduling needs a running Prefect server (the temporary one cannot keep schedules):\n"
+                           "  uv run prefect server start            # in another terminal\n"
+                           "  export PREFECT_API_URL=http://127.0.0.1:4200/api")
+    return url
+
+
+@app.command()
+def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
+          scenario: Annotated[str, typer.Option(help="scenario of the monthly close")] = DEFAULT_SCENARIO,
+          url: Annotated[str | None, typer.Option(help="network metrics API for the daily refresh")] = None,
+          pause_on_exit: Annotated[bool, typer.Option(help="pause the schedules when serve stops "
+                                                      "(Prefect's default)")] = True):
+    """Serve the scheduled deployments (monthly close, daily network refresh) against a Prefect server."""
+    import signal
+
+    settings = Settings.make(home, data_dir, schemes_dir)
+    api = _need_server()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    prefect_env(settings)
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import MONTHLY_CLOSE, NETWORK_REFRESH, TIMEZONE, for_serve
+
+    deployments = for_serve(settings, scenario, url)
+    console.print(f"serving against {api}: minetax-run/monthly-close ({MONTHLY_CLOSE}, {TIMEZONE}) and "
+                  f"minetax-network-refresh/network-refresh ({NETWORK_REFRESH}, {TIMEZONE}); Ctrl-C stops")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        prefect_serve(*deployments, pause_on_shutdown=pause_on_exit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if pause_on_exit:
+            err.print("[yellow]serve stopped: the schedules of minetax-run/monthly-close and "
+                      "minetax-network-refresh/network-refresh are now PAUSED on the server.[/yellow] No scheduled "
+                      "run starts until `minetax serve` runs again (or a worker serves them after "
+                      "`prefect deployment resume`).", soft_wrap=True)
+        else:
+            err.print("[yellow]serve stopped: the schedules stay ACTIVE on the server but nothing executes them;"
+                      " scheduled runs will wait as Late until `minetax serve` runs again.[/yellow]", soft_wrap=True)
+
+
+@app.command()
+def deploy(pool: Annotated[str, typer.Option(help="Prefect work pool (type process)")],
+           home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
+           scenario: Annotated[str, typer.Option(help="scenario of the monthly close")] = DEFAULT_SCENARIO,
+           url: Annotated[str | None, typer.Option(help="network metrics API for the daily refresh")] = None):
+    """Register the scheduled deployments on a work pool, for `prefect worker start --pool POOL` to run."""
+    settings = Settings.make(home, data_dir, schemes_dir)
+    api = _need_server()
+    prefect_env(settings)
+    from flows.deployments import to_work_pool
+
+    ids = to_work_pool(settings, scenario, pool, url)
+    console.print(f"registered {len(ids)} deployments on pool {pool!r} at {api}; start a worker with:\n"
+                  f"  uv run prefect worker start --pool {pool}")
 
 
 @app.command()

@@ -1,0 +1,51 @@
+"""Prefect deployments: the monthly close and the daily network refresh, on cron schedules in Asia/Almaty.
+
+`minetax serve` serves them from this process against a running Prefect server; `minetax deploy --pool P`
+registers them on a work pool instead, for `prefect worker start --pool P` to run.
+"""
+
+from __future__ import annotations
+
+from prefect.schedules import Cron
+
+from flows.pipeline import refresh_network_flow, run_flow
+from minetax.config import PROJECT_ROOT, Settings
+
+TIMEZONE = "Asia/Almaty"
+MONTHLY_CLOSE = "0 6 5 * *"  # the 5th of every month at 06:00: the previous month's meter data is in
+NETWORK_REFRESH = "0 7 * * *"  # every day at 07:00: yesterday's network figures
+
+
+def parameters(settings: Settings, scenario: str) -> dict:
+    return {"home": str(settings.home), "data_dir": str(settings.data_dir), "scenario_id": scenario,
+            "schemes_dir": str(settings.schemes_dir)}
+
+
+def specs(settings: Settings, scenario: str, url: str | None) -> list[tuple]:
+    """(flow, entrypoint, name, cron, parameters, description) of each deployment."""
+    p = parameters(settings, scenario)
+    return [
+        (run_flow, "flows/pipeline.py:run_flow", "monthly-close", MONTHLY_CLOSE, p,
+         "Monthly close: load new inputs, recompute the changed tax periods, validate, publish."),
+        (refresh_network_flow, "flows/pipeline.py:refresh_network_flow", "network-refresh", NETWORK_REFRESH,
+         {**p, "url": url}, "Daily: fetch the last week of network data, then recompute what changed."),
+    ]
+
+
+def for_serve(settings: Settings, scenario: str, url: str | None = None) -> list:
+    return [flow.to_deployment(name=name, schedules=[Cron(cron, timezone=TIMEZONE)], parameters=params,
+                               description=text, tags=["minetax"])
+            for flow, _, name, cron, params, text in specs(settings, scenario, url)]
+
+
+def to_work_pool(settings: Settings, scenario: str, pool: str, url: str | None = None) -> list[str]:
+    """Register the deployments on a work pool; a process worker started in this project's environment runs
+    them (`uv run prefect worker start --pool POOL`). Returns their ids."""
+    from prefect import flow as prefect_flow
+
+    ids = []
+    for _, entrypoint, name, cron, params, text in specs(settings, scenario, url):
+        remote = prefect_flow.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
+        ids.append(str(remote.deploy(name=name, work_pool_name=pool, schedules=[Cron(cron, timezone=TIMEZONE)],
+                                     parameters=params, description=text, tags=["minetax"], print_next_steps=False)))
+    return ids
