@@ -140,7 +140,8 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
     """Fetch daily network data (hashrate, issuance, fees, price) into the drop folder for the next run."""
     import datetime as dt
 
-    from minetax.sources import DEFAULT_URL, fetch_network as fetch, write_network_file
+    from minetax.sources import DEFAULT_URL, write_network_file
+    from minetax.sources import fetch_network as fetch
 
     try:
         lo, hi = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
