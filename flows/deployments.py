@@ -38,6 +38,14 @@ def for_serve(settings: Settings, scenario: str, url: str | None = None) -> list
             for flow, _, name, cron, params, text in specs(settings, scenario, url)]
 
 
+def serve(deployments: list, pause_on_shutdown: bool = True) -> None:
+    """Serve the deployments from this process until interrupted (Prefect pauses their schedules on exit when
+    pause_on_shutdown)."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*deployments, pause_on_shutdown=pause_on_shutdown)
+
+
 def to_work_pool(settings: Settings, scenario: str, pool: str, url: str | None = None) -> list[str]:
     """Register the deployments on a work pool; a process worker started in this project's environment runs
     them (`uv run prefect worker start --pool POOL`). Returns their ids."""

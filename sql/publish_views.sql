@@ -33,12 +33,14 @@ FROM estimates e JOIN farms f USING (farm_id) GROUP BY ALL
 ORDER BY e.scenario_id, e.scheme_id, e.farm_id, year;
 
 -- tax_gap: scenario × scheme × country × tax period. Top-down tax (low/central/high) minus the tax on the
--- declared (metered, bottom-up) base, and minus collections where a collections file was loaded. A
--- positive gap estimates tax lost to grey (unregistered) mining. kWh and KZT.
+-- declared base (the bottom-up estimate of the licensed farms in the register, metered or not), and minus
+-- collections where a collections file was loaded. A positive gap estimates tax lost to grey
+-- (unregistered) mining. *_dynamic_*: the same with behavioural response (NULL when off). kWh and KZT.
 CREATE VIEW tax_gap AS
 WITH declared AS (
-    SELECT scenario_id, scheme_id, period_start, sum(base_kwh) AS declared_kwh, sum(tax_kzt) AS declared_tax_kzt
-    FROM estimates GROUP BY ALL
+    SELECT e.scenario_id, e.scheme_id, e.period_start, sum(e.base_kwh) AS declared_kwh,
+           sum(e.tax_kzt) AS declared_tax_kzt, sum(e.tax_dynamic_kzt) AS declared_tax_dynamic_kzt
+    FROM estimates e JOIN farms f USING (farm_id) WHERE f.licensed GROUP BY ALL
 )
 SELECT c.scenario_id, c.scheme_id, c.country, c.period_start, c.period_end,
        c.energy_low_kwh AS topdown_energy_low_kwh, c.energy_kwh AS topdown_energy_kwh,
@@ -48,6 +50,8 @@ SELECT c.scenario_id, c.scheme_id, c.country, c.period_start, c.period_end,
        d.declared_tax_kzt,
        c.tax_low_kzt - d.declared_tax_kzt AS gap_low_kzt, c.tax_kzt - d.declared_tax_kzt AS gap_kzt,
        c.tax_high_kzt - d.declared_tax_kzt AS gap_high_kzt,
+       c.tax_dynamic_kzt AS topdown_tax_dynamic_kzt, d.declared_tax_dynamic_kzt,
+       c.tax_dynamic_kzt - d.declared_tax_dynamic_kzt AS gap_dynamic_kzt,
        col.collected_kzt,
        c.tax_low_kzt - col.collected_kzt AS gap_vs_collections_low_kzt,
        c.tax_kzt - col.collected_kzt AS gap_vs_collections_kzt,

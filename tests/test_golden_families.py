@@ -151,6 +151,16 @@ def test_bad_reform_refused_before_anything_runs(tmp_path, text, message):
         load_scenario("bad", schemes / "scenarios", schemes)
 
 
+def test_reform_of_a_reform_keeps_the_first_patch(tmp_path):
+    text = ("scenario_id: bad\nbase: t-per-kwh-reform\nreference: {title: x}\n"
+            "reforms: {t-per-kwh: {rate: {2023-10-01: 8}}}\n")
+    schemes = _scenario_file(tmp_path, text)
+    s = load_scenario("bad", schemes / "scenarios", schemes).schemes[0]
+    rates = {r["valid_from"]: r["rate"] for r in s.rate_rules() if r["kind"] == "bracket"}
+    assert rates == {dt.date(2023, 1, 1): 3, dt.date(2023, 4, 1): 6, dt.date(2023, 7, 1): 4, dt.date(2023, 10, 1): 8,
+                     dt.date(2023, 11, 1): 5}
+
+
 def test_reform_version_differs_and_base_is_untouched():
     base = load_scenario("t-per-kwh", CASES / "schemes" / "scenarios", CASES / "schemes")
     reform = load_scenario("t-per-kwh-reform", CASES / "schemes" / "scenarios", CASES / "schemes")

@@ -64,8 +64,9 @@ def test_kazakhstan_top_down_uses_observed_then_assumed_share(embedded):
 def test_tax_gap_is_top_down_minus_declared(embedded):
     gap = embedded.execute("SELECT * FROM tax_gap WHERE scenario_id = 'kz-baseline' AND scheme_id = 'kz-mining-fee'"
                            ).df()
-    declared = embedded.execute("SELECT period_start, sum(tax_kzt) AS t FROM estimates WHERE scenario_id = "
-                                "'kz-baseline' AND scheme_id = 'kz-mining-fee' GROUP BY ALL").df()
+    declared = embedded.execute("SELECT period_start, sum(tax_kzt) AS t FROM estimates JOIN farms USING (farm_id) "
+                                "WHERE scenario_id = 'kz-baseline' AND scheme_id = 'kz-mining-fee' AND licensed "
+                                "GROUP BY ALL").df()
     assert len(gap) == 16  # 2021..2024 quarters
     m = gap.merge(declared, on="period_start")
     assert (m.gap_kzt - (m.topdown_tax_kzt - m.t)).abs().max() < 1e-3

@@ -42,6 +42,9 @@ BAD = {
     "unknown currency": (lambda d: d.__setitem__("currency", "XYZ"), "unknown currency"),
     "unknown unit": (lambda d: d.__setitem__("rate_unit", "KZT/MWh"), "unknown rate_unit"),
     "bad tax period": (lambda d: d.__setitem__("tax_period", "week"), "tax_period"),
+    "unknown top-level key": (lambda d: d.__setitem__("rates", 5), "unknown keys"),
+    "base does not fit family": (lambda d: d.__setitem__("base", "mined_value_kzt"), "does not fit family"),
+    "bad price decimals": (lambda d: d.__setitem__("average_price_decimals", "two"), "average_price_decimals"),
     "unknown parameter": (lambda d: d["parameters"].__setitem__("rate_cap", {"values": {}}), "unknown parameter"),
     "dates out of order": (lambda d: d["parameters"]["brackets"].__setitem__(
         "values", dict(reversed(list(d["parameters"]["brackets"]["values"].items())))), "out of order"),

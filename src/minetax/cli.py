@@ -176,16 +176,15 @@ def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOp
     api = _need_server()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     prefect_env(settings)
-    from prefect import serve as prefect_serve
-
     from flows.deployments import MONTHLY_CLOSE, NETWORK_REFRESH, TIMEZONE, for_serve
+    from flows.deployments import serve as serve_deployments
 
     deployments = for_serve(settings, scenario, url)
     console.print(f"serving against {api}: minetax-run/monthly-close ({MONTHLY_CLOSE}, {TIMEZONE}) and "
                   f"minetax-network-refresh/network-refresh ({NETWORK_REFRESH}, {TIMEZONE}); Ctrl-C stops")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        prefect_serve(*deployments, pause_on_shutdown=pause_on_exit)
+        serve_deployments(deployments, pause_on_shutdown=pause_on_exit)
     except KeyboardInterrupt:
         pass
     finally:
@@ -283,7 +282,7 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
         t.add_row(r.scheme_id, f"{r.window_years} y", f"{r.first_year}–{r.last_year}", str(r.years_covered),
                   f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}", _signed(r.difference_kzt))
     console.print(t)
-    console.print(f"published: {settings.published_path} (views scheme_comparison, budget_windows)")
+    console.print(f"published: {settings.published_path} (tables scheme_comparison, budget_windows)")
 
 
 @app.command()

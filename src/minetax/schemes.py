@@ -61,6 +61,12 @@ class Scheme:
     def base(self) -> str:
         return FAMILIES[self.family][1]
 
+    def document(self) -> dict:
+        """The scheme as a scheme-file document (with any reform already applied)."""
+        return {"scheme_id": self.scheme_id, "title": self.title, "family": self.family, "currency": self.currency,
+                "rate_unit": self.rate_unit, "tax_period": self.tax_period, "average_price_decimals": self.price_decimals,
+                "parameters": copy.deepcopy(self.parameters)}
+
     @property
     def fx_pair(self) -> str | None:
         """The pair that converts the rate to KZT (per_kwh_foreign only)."""
@@ -235,6 +241,10 @@ def check_scheme(doc: dict, file: Path) -> None:
     for key in ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period", "parameters"):
         if key not in doc:
             raise _fail(file, f"missing key {key!r}")
+    unknown = set(doc) - {"scheme_id", "title", "jurisdiction", "family", "base", "currency", "rate_unit", "tax_period",
+                          "average_price_decimals", "notes", "parameters"}
+    if unknown:
+        raise _fail(file, f"unknown keys {sorted(unknown)}")
     if doc["scheme_id"] != file.stem:
         raise _fail(file, f"scheme_id {doc['scheme_id']!r} must match the file name {file.stem!r}")
     family = doc["family"]
@@ -246,6 +256,11 @@ def check_scheme(doc: dict, file: Path) -> None:
         raise _fail(file, "per_kwh_foreign needs a rate in a currency other than KZT")
     if family != "per_kwh_foreign" and doc["currency"] != "KZT":
         raise _fail(file, f"family {family} computes in KZT: currency must be KZT (use per_kwh_foreign)")
+    if "base" in doc and doc["base"] != FAMILIES[family][1]:
+        raise _fail(file, f"base {doc['base']!r} does not fit family {family} (its base is {FAMILIES[family][1]})")
+    dec = doc.get("average_price_decimals", 2)
+    if not isinstance(dec, int) or isinstance(dec, bool) or not 0 <= dec <= 6:
+        raise _fail(file, "average_price_decimals must be a whole number from 0 to 6")
     unit = FAMILIES[family][2].format(currency=doc["currency"])
     if doc["rate_unit"] != unit:
         raise _fail(file, f"unknown rate_unit {doc['rate_unit']!r} for {family} (expected {unit})")
@@ -321,7 +336,7 @@ def apply_reform(scheme: Scheme, patch: dict, scenario_file: Path, reference: di
     where = f"{scenario_file.name}: reform of {scheme.scheme_id}"
     if not isinstance(patch, dict) or not patch:
         raise SchemeError(f"scenario refused: {where}: needs {{parameter: {{date: value}}}}")
-    doc = yaml.safe_load(scheme.file.read_text())
+    doc = scheme.document()  # as the base scenario left it: a reform of a reform keeps the first patch
     for pname, dated in patch.items():
         if pname not in allowed_parameters(scheme.family):
             raise SchemeError(f"scenario refused: {where}: unknown parameter {pname!r} "
