@@ -64,8 +64,8 @@ class Scheme:
     def document(self) -> dict:
         """The scheme as a scheme-file document (with any reform already applied)."""
         return {"scheme_id": self.scheme_id, "title": self.title, "family": self.family, "currency": self.currency,
-                "rate_unit": self.rate_unit, "tax_period": self.tax_period, "average_price_decimals": self.price_decimals,
-                "parameters": copy.deepcopy(self.parameters)}
+                "rate_unit": self.rate_unit, "tax_period": self.tax_period,
+                "average_price_decimals": self.price_decimals, "parameters": copy.deepcopy(self.parameters)}
 
     @property
     def fx_pair(self) -> str | None:
