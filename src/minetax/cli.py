@@ -215,6 +215,58 @@ def deploy(pool: Annotated[str, typer.Option(help="Prefect work pool (type proce
 
 
 @app.command()
+def export(out: Annotated[Path, typer.Option(help="folder to write into (created if missing)")],
+           format: Annotated[str, typer.Option("--format", help="xlsx | csv | parquet")] = "xlsx",
+           scenario: Annotated[str | None, typer.Option(help="scenario (default: kz-baseline for xlsx; all for "
+                                                        "csv/parquet)")] = None,
+           compare: Annotated[str | None, typer.Option("--compare", help="reform scenario to set against it (xlsx)")]
+           = None,
+           force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
+           home: HomeOpt = None):
+    """Export from the published snapshot: an Excel workbook, or CSV/Parquet of every analyst view."""
+    from minetax.export import context, export_views, write_workbook
+    from minetax.schemes import SAFE_ID
+
+    for v in (scenario, compare):
+        if v is not None and not SAFE_ID.match(v):
+            raise MinetaxError(f"scenario id {v!r}: use letters, digits, - and _ only")
+    settings = Settings.make(home)
+    if format == "xlsx":
+        ctx = context(settings, scenario or DEFAULT_SCENARIO, compare)
+        console.print(f"wrote {write_workbook(settings, ctx, out, force)}")
+    elif format in ("csv", "parquet"):
+        paths = export_views(settings, format, out, scenario, force)
+        console.print(f"wrote {len(paths)} files to {out.resolve()}:")
+        for p in paths:
+            console.print(f"  {p.name}")
+    else:
+        raise MinetaxError("--format must be xlsx, csv or parquet")
+
+
+@app.command()
+def report(out: Annotated[Path, typer.Option(help="folder to write into (created if missing)")],
+           format: Annotated[str, typer.Option("--format", help="pdf | html")] = "pdf",
+           scenario: Annotated[str, typer.Option(help="scenario")] = DEFAULT_SCENARIO,
+           compare: Annotated[str | None, typer.Option("--compare", help="reform scenario to set against it")] = None,
+           force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+           home: HomeOpt = None):
+    """A report for people: revenue over time with its band, by scheme, baseline vs reform, tax gap, assumptions."""
+    from minetax.export import context
+    from minetax.report import write_html, write_pdf
+    from minetax.schemes import SAFE_ID
+
+    for v in (scenario, compare):
+        if v is not None and not SAFE_ID.match(v):
+            raise MinetaxError(f"scenario id {v!r}: use letters, digits, - and _ only")
+    if format not in ("pdf", "html"):
+        raise MinetaxError("--format must be pdf or html")
+    settings = Settings.make(home)
+    ctx = context(settings, scenario, compare)
+    path = (write_pdf if format == "pdf" else write_html)(settings, ctx, out, force)
+    console.print(f"wrote {path}")
+
+
+@app.command()
 def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None,
             schemes_dir: SchemesOpt = None):
     """List tax schemes and scenarios with their status and references."""
@@ -288,6 +340,8 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
 @app.command()
 def sql(query: Annotated[str | None, typer.Argument(help="SQL to run on the published snapshot")] = None,
         file: Annotated[Path | None, typer.Option("-f", "--file", help="read the query from a file")] = None,
+        param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE for $NAME in the query "
+                                                        "(repeatable)")] = None,
         home: HomeOpt = None,
         format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table"):
     """Run read-only SQL on the published snapshot (examples: sql/examples/*.sql)."""
@@ -302,7 +356,13 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run on the publ
             query = file.read_text()
         except OSError as e:
             raise MinetaxError(f"cannot read {file}: {e.strerror}") from e
-    df = run_query(Settings.make(home), query)
+    params = {}
+    for p in param or []:
+        name, sep, value = p.partition("=")
+        if not sep or not name.isidentifier():
+            raise MinetaxError(f"--param takes NAME=VALUE, got {p!r}")
+        params[name] = int(value) if value.lstrip("-").isdigit() else value
+    df = run_query(Settings.make(home), query, params)
     if format == "csv":
         df.to_csv(sys.stdout, index=False)
     elif format == "json":

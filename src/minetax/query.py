@@ -18,11 +18,11 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
                           config={"enable_external_access": False, "lock_configuration": True})
 
 
-def run_query(settings: Settings, sql: str) -> pd.DataFrame:
+def run_query(settings: Settings, sql: str, params: dict | None = None) -> pd.DataFrame:
     con = open_snapshot(settings)
     try:
         try:
-            return con.execute(sql).df()
+            return con.execute(sql, params or None).df()
         except duckdb.Error as e:
             raise MinetaxError(f"query failed: {e}") from e
     finally:
