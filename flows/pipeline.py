@@ -63,9 +63,10 @@ def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str
 
 @task(name="fetch-network", retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def fetch_network_task(url: str, start, end, inbox):
-    from minetax.sources import fetch_network, write_network_file
+    from minetax.sources import api_key, fetch_network, write_network_file
 
-    return write_network_file(fetch_network(url, start, end), inbox, start, end)
+    key = api_key(inbox.parent)  # from the environment or MINETAX_HOME/secrets.env; never a flow parameter
+    return write_network_file(fetch_network(url, start, end, key=key), inbox, start, end)
 
 
 @flow(name="minetax-network-refresh", validate_parameters=False)

@@ -55,7 +55,7 @@ COMMENT ON COLUMN revenue_by_region.tax_kzt IS 'central, KZT';
 COMMENT ON VIEW revenue_by_farm IS 'Revenue per scenario × scheme × farm × year.';
 COMMENT ON COLUMN revenue_by_farm.name IS 'farm name';
 COMMENT ON COLUMN revenue_by_farm.tax_kzt IS 'central, KZT';
-COMMENT ON VIEW tax_gap IS 'Top-down tax minus tax on the declared (metered) base, and minus collections where supplied: the estimate of grey mining.';
+COMMENT ON VIEW tax_gap IS 'Top-down tax minus tax on the declared base (licensed farms), and minus collections where supplied: the estimate of grey mining.';
 COMMENT ON COLUMN tax_gap.topdown_energy_kwh IS 'country energy from hashrate share × network × efficiency × PUE, kWh';
 COMMENT ON COLUMN tax_gap.declared_kwh IS 'energy of the licensed farms in the register, kWh';
 COMMENT ON COLUMN tax_gap.unexplained_energy_kwh IS 'top-down minus declared energy, kWh';

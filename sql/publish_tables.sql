@@ -13,7 +13,9 @@ CREATE TABLE pub.scheme_comparison AS
 SELECT * FROM tax.comparison ORDER BY baseline_scenario, reform_scenario, scheme_id, year, region;
 CREATE TABLE pub.budget_windows AS
 SELECT * FROM tax.budget_windows ORDER BY baseline_scenario, reform_scenario, scheme_id, window_years;
-CREATE TABLE pub.runs AS SELECT * FROM meta.runs ORDER BY started_at;
+CREATE TABLE pub.runs AS  -- the run being published is 'publishing' in the warehouse until the swap is done
+SELECT * REPLACE (CASE WHEN status = 'publishing' AND run_id = $run_id THEN 'succeeded' ELSE status END AS status)
+FROM meta.runs ORDER BY started_at;
 CREATE TABLE pub.inputs AS SELECT * FROM meta.inputs ORDER BY loaded_at, dataset;
 CREATE TABLE pub.validations AS SELECT * FROM meta.validations ORDER BY checked_at, suite;
 CREATE TABLE pub.quarantine AS SELECT * FROM meta.quarantine ORDER BY quarantined_at;

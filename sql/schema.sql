@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS meta.runs (
     flow_run_id VARCHAR,
     started_at TIMESTAMP,
     finished_at TIMESTAMP,
-    status VARCHAR,            -- running | succeeded | failed
+    status VARCHAR,            -- running | publishing | succeeded | failed | crashed
     scenario_id VARCHAR,
     data_dir VARCHAR,
     code_version VARCHAR,

@@ -2,6 +2,9 @@
 -- columns (*_ok) for the Great Expectations suite. Grain: farm × interval. Units: kWh, KZT/kWh.
 -- Overlap is checked against the staged file and against core rows of the same farms in the same
 -- time range (a reading already in core with the same key is replaced, not an overlap).
+-- Parse checks look at the text as received: a value that does not parse (text in kwh, 12,5 with a decimal
+-- comma, 2023-13-45) is named as such, beside the not-null rule its empty typed value fails. Timestamps are
+-- local Asia/Almaty time and must carry no zone: DuckDB's cast would silently drop a +06:00, Z or zone name.
 CREATE OR REPLACE TEMP TABLE stage_energy_readings AS
 WITH typed AS (
     SELECT
@@ -10,7 +13,19 @@ WITH typed AS (
         TRY_CAST(ts_start AS TIMESTAMP) AS ts_start,
         TRY_CAST(ts_end AS TIMESTAMP) AS ts_end,
         TRY_CAST(kwh AS DOUBLE) AS kwh,
-        TRY_CAST(price_kzt_per_kwh AS DOUBLE) AS price_kzt_per_kwh
+        TRY_CAST(price_kzt_per_kwh AS DOUBLE) AS price_kzt_per_kwh,
+        (nullif(trim(CAST(ts_start AS VARCHAR)), '') IS NULL OR TRY_CAST(ts_start AS TIMESTAMP) IS NOT NULL)
+            AND (nullif(trim(CAST(ts_end AS VARCHAR)), '') IS NULL OR TRY_CAST(ts_end AS TIMESTAMP) IS NOT NULL)
+            AS ts_parses_ok,
+        nullif(trim(CAST(kwh AS VARCHAR)), '') IS NULL OR TRY_CAST(kwh AS DOUBLE) IS NOT NULL AS kwh_parses_ok,
+        nullif(trim(CAST(price_kzt_per_kwh AS VARCHAR)), '') IS NULL
+            OR TRY_CAST(price_kzt_per_kwh AS DOUBLE) IS NOT NULL AS price_parses_ok,
+        -- a time followed by Z, a zone name or an offset (+06, +06:00, -0500)
+        NOT coalesce(regexp_matches(trim(CAST(ts_start AS VARCHAR)),
+            '\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[A-Za-z]{2,}.*|[+-]\d{1,2}(:?\d{2})?)$'), false)
+            AND NOT coalesce(regexp_matches(trim(CAST(ts_end AS VARCHAR)),
+            '\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[A-Za-z]{2,}.*|[+-]\d{1,2}(:?\d{2})?)$'), false)
+            AS ts_no_zone_ok
     FROM src_energy_readings
 ),
 known_farms AS (
@@ -51,7 +66,8 @@ SELECT
              * (epoch(t.ts_end) - epoch(t.ts_start)) / 3600.0, true) AS kwh_within_capacity_ok,
     coalesce(CAST(t.ts_start AS DATE) >= f.commissioned_on
              AND (f.decommissioned_on IS NULL OR CAST(t.ts_start AS DATE) <= f.decommissioned_on), true)
-        AS within_operation_ok
+        AS within_operation_ok,
+    coalesce(CAST(t.ts_start AS DATE) <= current_date, true) AS not_future_ok
 FROM typed t
 LEFT JOIN known_farms f USING (farm_id)
 LEFT JOIN (SELECT _row, bool_or(overlapping) AS overlapping FROM overlap_check

@@ -1,7 +1,7 @@
 """A reader process for the publish-concurrency test: queries the published snapshot until told to stop.
 
 Usage: reader_loop.py SNAPSHOT STOPFILE MODE (MODE = loop: a new session per query; hold: one session).
-Prints one JSON line: {"seen": [run ids…], "errors": [messages…]}.
+Prints one JSON line: {"seen": [[latest run id, estimates rows, scenarios], …], "errors": [messages…]}.
 """
 
 import json
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-SQL = "SELECT max(run_id) FROM runs WHERE status = 'succeeded' AND started_at = (SELECT max(started_at) FROM runs)"
+SQL = ("SELECT (SELECT max(run_id) FROM runs WHERE started_at = (SELECT max(started_at) FROM runs)), "
+       "(SELECT count(*) FROM estimates), (SELECT count(DISTINCT scenario_id) FROM estimates)")
 
 
 def main() -> None:
@@ -22,8 +23,7 @@ def main() -> None:
     while not stop.exists() and time.time() < deadline:
         try:
             con = held or duckdb.connect(snapshot, read_only=True)
-            seen.append(con.execute(SQL).fetchall()[0][0])
-            con.execute("SELECT count(*), sum(tax_kzt) FROM estimates").fetchall()
+            seen.append(list(con.execute(SQL).fetchall()[0]))  # one snapshot's run id and its contents
             if held is None:
                 con.close()
         except Exception as e:  # every failure is a finding

@@ -43,7 +43,7 @@ def workbook(published, tmp_path_factory):
 
 
 def _cell_equal(cell, value) -> bool:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value is pd.NaT:
         return cell is None
     if isinstance(value, pd.Timestamp | dt.date):
         return cell == pd.Timestamp(value).to_pydatetime()

@@ -28,9 +28,11 @@ def _latest(path) -> str:
 def test_readers_see_old_or_new_snapshot_never_half(tmp_path):
     settings = Settings.make(tmp_path / "home")
     ctx_old, path = pipeline.run(settings, "kz-baseline")
+    old_rows = _count_now(path)
     stop = tmp_path / "stop"
+    modes = ["loop"] * 7 + ["hold"]  # 8 concurrent readers, one of them keeping its session open
     readers = [subprocess.Popen([sys.executable, str(READER), str(path), str(stop), mode], stdout=subprocess.PIPE,
-                                text=True) for mode in ("loop", "loop", "hold")]
+                                text=True) for mode in modes]
     time.sleep(1.5)  # readers are in their loops (and the holder has its session open)
     t0 = time.time()
     ctx_new, _ = pipeline.run(settings, "kz-fee-10")  # publishes a new snapshot while they read
@@ -39,13 +41,44 @@ def test_readers_see_old_or_new_snapshot_never_half(tmp_path):
     stop.touch()
     results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
     assert _latest(path) == ctx_new.run_id
+    old = (ctx_old.run_id, old_rows, 1)
+    new = (ctx_new.run_id, _count_now(path), 2)
     for res in results:
         assert res["errors"] == []
-        assert set(res["seen"]) <= {ctx_old.run_id, ctx_new.run_id}
-        assert res["seen"]
-    assert ctx_new.run_id in results[0]["seen"] + results[1]["seen"]  # new sessions see the new snapshot
-    assert set(results[2]["seen"]) == {ctx_old.run_id}  # a held session keeps reading the old one…
+        assert res["seen"] and {tuple(x) for x in res["seen"]} <= {old, new}  # each result from one whole snapshot
+    assert any(tuple(x) == new for res in results[:7] for x in res["seen"])  # new sessions see the new snapshot
+    assert {tuple(x) for x in results[7]["seen"]} == {old}  # a held session keeps reading the old one…
     assert run_seconds < 60  # …and did not block the run
+
+
+def _count_now(path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM estimates").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_two_writers_one_refused_clearly(tmp_path):
+    """A second run while another process writes the warehouse is refused with a clear message; nothing breaks."""
+    settings = Settings.make(tmp_path / "home")
+    _, path = pipeline.run(settings, "kz-baseline")
+    before = path.read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(60)", str(settings.warehouse_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        r = subprocess.run([sys.executable, "-m", "minetax.cli", "run", "--home", str(settings.home)],
+                           capture_output=True, text=True, timeout=300)
+    finally:
+        holder.kill()
+        holder.wait()
+    err = " ".join(r.stderr.split())
+    assert r.returncode == 1 and "another minetax process" in err and "only one run at a time" in err
+    assert path.read_bytes() == before  # the snapshot is untouched
+    ctx, _ = pipeline.run(settings, "kz-baseline")  # and the next run works
+    assert _latest(path) == ctx.run_id
 
 
 def test_snapshot_opens_in_duckdb_cli(tmp_path):

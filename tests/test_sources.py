@@ -73,6 +73,23 @@ def test_timeouts_and_client_errors(server):
         get_json(f"{url}/nope", retries=3, backoff=0.01)
 
 
+def test_api_key_from_environment_or_secrets_file_is_never_shown(server, tmp_path, monkeypatch):
+    from minetax.sources import KEY_VAR, api_key
+
+    url, _ = server
+    monkeypatch.delenv(KEY_VAR, raising=False)
+    assert api_key(tmp_path) is None
+    (tmp_path / "secrets.env").write_text(f"{KEY_VAR}=s3cret-from-file\n")
+    assert api_key(tmp_path) == "s3cret-from-file"
+    monkeypatch.setenv(KEY_VAR, "s3cret-from-env")
+    assert api_key(tmp_path) == "s3cret-from-env"
+    with pytest.raises(SourceError) as e:
+        fetch_network(f"{url}/nowhere", dt.date(2025, 1, 1), dt.date(2025, 1, 2), key="s3cret-from-env",
+                      backoff=0.01)
+    assert "s3cret" not in str(e.value) and "api_key=***" in str(e.value)
+    assert "secrets.env" in (Path(__file__).resolve().parents[1] / ".gitignore").read_text()
+
+
 def test_fetched_file_is_loaded_by_the_next_run(server, tmp_path):
     url, _ = server
     settings = Settings.make(tmp_path / "home")

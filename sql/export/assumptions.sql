@@ -1,4 +1,4 @@
--- assumptions: every scheme parameter value the scenario's estimates used, with unit, status and legal Money rounded to 0.01 KZT, energy to 0.001 kWh.
+-- assumptions: every scheme parameter value the scenario's estimates used, with unit, status and legal
 -- reference. Grain: scheme version × rule (bracket, override, exemption) × valid_from.
 SELECT r.scheme_id, r.kind, r.name, r.valid_from, r.valid_to, r.rate,
        any_value(e.rate_unit) AS rate_unit, r.status, r.reference, r.scheme_version

@@ -1,4 +1,4 @@
--- references: the distinct legal references and statuses behind one scenario's rates. Grain: scheme × reference. Money rounded to 0.01 KZT, energy to 0.001 kWh.
+-- references: the distinct legal references and statuses behind one scenario's rates. Grain: scheme × reference.
 SELECT DISTINCT r.scheme_id, r.status, r.reference
 FROM rate_rules r
 JOIN (SELECT DISTINCT scheme_id, scheme_version FROM estimates WHERE scenario_id = $scenario_id) e

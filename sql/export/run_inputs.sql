@@ -1,4 +1,4 @@
--- run_inputs: the runs behind the scenario's estimates and every input file they read. Grain: run × file. Money rounded to 0.01 KZT, energy to 0.001 kWh.
+-- run_inputs: the runs behind the scenario's estimates and every input file they read. Grain: run × file.
 SELECT r.run_id, r.code_version, date_trunc('second', r.started_at) AS started_at,
        date_trunc('second', r.finished_at) AS finished_at, r.periods, i.dataset, i.file_name, i.sha256, i.rows,
        i.status

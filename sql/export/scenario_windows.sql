@@ -1,4 +1,5 @@
--- scenario_windows: 1, 3 and 5-year revenue totals of one scenario from its first year. Grain: scheme × window. Money rounded to 0.01 KZT, energy to 0.001 kWh.
+-- scenario_windows: 1, 3 and 5-year revenue totals of one scenario from its first year. Grain: scheme × window.
+-- Money rounded to 0.01 KZT, energy to 0.001 kWh.
 WITH y AS (
     SELECT scheme_id, year, tax_kzt FROM revenue_by_year WHERE scenario_id = $scenario_id
     UNION ALL

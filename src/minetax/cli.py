@@ -140,7 +140,7 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
     """Fetch daily network data (hashrate, issuance, fees, price) into the drop folder for the next run."""
     import datetime as dt
 
-    from minetax.sources import DEFAULT_URL, write_network_file
+    from minetax.sources import DEFAULT_URL, api_key, write_network_file
     from minetax.sources import fetch_network as fetch
 
     try:
@@ -149,7 +149,7 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
         raise MinetaxError(f"--from and --to take a day YYYY-MM-DD: {e}") from e
     settings = Settings.make(home)
     with console.status(f"fetching network data {lo}..{hi}…"):
-        rows = fetch(url or DEFAULT_URL, lo, hi, timeout=timeout, retries=retries)
+        rows = fetch(url or DEFAULT_URL, lo, hi, key=api_key(settings.home), timeout=timeout, retries=retries)
     path = write_network_file(rows, settings.inbox_dir, lo, hi)
     console.print(f"wrote {len(rows)} days to {path}; the next `minetax run` validates and loads them")
 
@@ -191,8 +191,8 @@ def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOp
         if pause_on_exit:
             err.print("[yellow]serve stopped: the schedules of minetax-run/monthly-close and "
                       "minetax-network-refresh/network-refresh are now PAUSED on the server.[/yellow] No scheduled "
-                      "run starts until `minetax serve` runs again (or a worker serves them after "
-                      "`prefect deployment resume`).", soft_wrap=True)
+                      "run starts until `minetax serve` runs again (serving, or `minetax deploy` for a worker, "
+                      "makes them active again).", soft_wrap=True)
         else:
             err.print("[yellow]serve stopped: the schedules stay ACTIVE on the server but nothing executes them;"
                       " scheduled runs will wait as Late until `minetax serve` runs again.[/yellow]", soft_wrap=True)
@@ -303,17 +303,16 @@ def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show on
 @app.command()
 def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g. kz-baseline")],
             reform: Annotated[str, typer.Argument(help="reform scenario, e.g. kz-fee-10")],
-            home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
-            rerun: Annotated[bool, typer.Option(help="run both scenarios first even if estimated")] = False):
-    """Baseline vs reform: difference by year, scheme and region, with 1, 3 and 5-year budget windows."""
-    from minetax.compare import by_region, estimated_scenarios
+            home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None):
+    """Baseline vs reform: difference by year, scheme and region, with 1, 3 and 5-year budget windows.
+
+    Both scenarios are run first; a run only recomputes what changed since, so the comparison is never stale."""
+    from minetax.compare import by_region
     from minetax.compare import compare as do_compare
 
     settings = Settings.make(home, data_dir, schemes_dir)
-    done = set() if rerun else estimated_scenarios(settings)
     for scenario in (baseline, reform):
-        if scenario not in done:
-            run_scenario(settings, scenario)
+        run_scenario(settings, scenario)
     by_year, windows = do_compare(settings, baseline, reform)
     t = Table("scheme", "year", "baseline KZT", "reform KZT", "difference KZT",
               title=f"{reform} vs {baseline}: revenue by year and scheme")

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from minetax.config import SQL_DIR
+from minetax.errors import MinetaxError
 
 
 @cache
@@ -39,7 +40,16 @@ def query_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        holder = re.search(r"PID (\d+)", str(e))
+        raise MinetaxError(f"refused: another minetax process{' (PID ' + holder.group(1) + ')' if holder else ''} "
+                           f"is writing {path}; only one run at a time may write the warehouse. Nothing was changed; "
+                           "run again when it has finished (readers use the published snapshot and are not "
+                           "affected).") from e
 
 
 # Bump when a model.* or tax.* table changes shape: those schemas hold only derived results, recomputed by

@@ -14,6 +14,7 @@ import pandas as pd
 
 from minetax import db, runs
 from minetax.errors import OutputValidationError
+from minetax.faults import crashpoint
 from minetax.ingest import record_validation
 from minetax.schemes import Scenario, Scheme
 from minetax.validate import Report, Validator
@@ -156,6 +157,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
         mp = {**model_params(run_id, scenario), **rng}
         db.run_file(con, "model_farm_month.sql", mp)
         db.run_file(con, "model_country_month.sql", mp)
+        crashpoint("estimate:modelled")
         reports.append(validator.validate("output.farm_month", db.query_file(con, "check_farm_month.sql", sid),
                                           "model.farm_month"))
         con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()
@@ -167,6 +169,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
             db.run_file(con, "tax_period_fx.sql", params)
             db.run_file(con, "tax_farm.sql", params)
             db.run_file(con, "tax_country.sql", params)
+        crashpoint("estimate:taxed")
         db.run_file(con, "tax_behaviour.sql", {**sid, **rng, "behaviour": behaviour_on(scenario)})
         for scheme in scenario.schemes:
             params = {**scheme_params(run_id, scenario, scheme), **rng}
@@ -177,14 +180,17 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
                                          ("output.country", "check_country.sql", "tax.estimates_country")):
                 reports.append(validator.validate(suite, db.query_file(con, check, params),
                                                   f"{target}[{scheme.scheme_id}]"))
-        _drop_stale(con, scenario)
-        _save_state(con, scenario)
+        if window is None:  # a backfill window does not bring the rest of the scenario up to date
+            _drop_stale(con, scenario)
+            _save_state(con, scenario)
         failed = [r for r in reports if not r.success]
         if failed:
             raise OutputValidationError("estimates failed validation; nothing was published:\n" + "\n".join(
                 f"  {r.target}: {f['column'] or '(table)'}: {f['rule']} ({f['unexpected_count']} rows)"
                 for r in failed for f in r.failures))
+        crashpoint("estimate:checked")
         con.execute("COMMIT").fetchall()
+        crashpoint("estimate:committed")
     except BaseException:
         con.execute("ROLLBACK").fetchall()
         for r in reports:

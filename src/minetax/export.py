@@ -209,7 +209,7 @@ def write_workbook(settings: Settings, ctx: Context, out: Path, force: bool) -> 
 
 def _write(ws, i: int, j: int, column: str, v, fmt) -> int:
     """Write one cell with a format chosen by the column's unit; return the displayed width."""
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v is pd.NaT:
         ws.write_blank(i, j, None)
         return 4
     if isinstance(v, pd.Timestamp | dt.datetime | dt.date):

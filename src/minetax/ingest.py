@@ -7,6 +7,7 @@ A file already loaded (same dataset, same sha256) is recorded as `unchanged` and
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -17,14 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from minetax import db
 from minetax.config import SQL_DIR, Settings
 from minetax.datasets import DATASETS, Dataset
 from minetax.errors import InputError
+from minetax.faults import crashpoint
 from minetax.validate import Report, Validator
 
 EXTENSIONS = (".csv", ".parquet")
+# formats a user may drop in by mistake: refused by name, never read (inputs are CSV or Parquet only)
+UNSUPPORTED = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
 @dataclass
@@ -58,23 +63,115 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path) -> int:
-    """Create temp view src_<name> over the file (all text for CSV), numbered rows in `_row`."""
-    reader = (f"read_csv({_literal(path)}, all_varchar=true, header=true)" if path.suffix == ".csv"
-              else f"read_parquet({_literal(path)})")
+UTF8_RULE = "file is valid UTF-8 text (not valid UTF-8: save the CSV as UTF-8, e.g. not Windows-1251)"
+FIELDS_RULE = "every line has as many fields as the header line (a text value with an unquoted comma?)"
+
+
+def _read_error(path: Path, e: duckdb.Error) -> InputError:
+    """A file DuckDB cannot read: say why in words (encoding, ragged line, broken Parquet), with its line."""
+    lines = [ln.strip() for ln in str(e).splitlines()
+             if ln.strip() and not ln.startswith("LINE ") and ln.strip().strip("^")]
+    text = "\n".join(lines)
+    at = re.search(r"CSV Error on Line: (\d+)", text)
+    row = f"row {int(at.group(1)) - 1}: " if at else ""  # DuckDB counts the header as line 1
+    if re.search(r"unicode|utf-?8", text, re.IGNORECASE):
+        return InputError(str(path), [{"column": None, "rule": UTF8_RULE,
+                                       "examples": [row + "invalid byte sequence"
+                                                    + (f" (CSV line {at.group(1)})" if at else "")]}])
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    original = re.search(r"Original Line: (.*)", text)
+    if fields:
+        return InputError(str(path), [{"column": None, "rule": FIELDS_RULE, "examples": [
+            f"{row}{original.group(1) if original else ''} ({fields.group(2)} fields, the header has "
+            f"{fields.group(1)})"]}])
+    return InputError(str(path), [{"column": None, "rule": "readable CSV or Parquet file",
+                                   "examples": lines[:2] or [type(e).__name__]}])
+
+
+def _ragged_rows(path: Path, delim: str, width: int) -> InputError | None:
+    """Rows with more or fewer fields than the header. DuckDB refuses most of them itself, but silently drops an
+    extra field that is empty, so a farm name with an unquoted comma on a line ending in an empty
+    decommissioned_on would shift every later value one column to the right."""
+    bad, count = [], 0
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = (r for r in csv.reader(f, delimiter=delim) if r)
+        next(rows, None)  # the header
+        for i, r in enumerate(rows, start=1):
+            if len(r) != width:
+                count += 1
+                if len(bad) < 5:
+                    bad.append(f"row {i}: {delim.join(r)} ({len(r)} fields, the header has {width})")
+    return InputError(str(path), [{"column": None, "rule": FIELDS_RULE, "unexpected_count": count,
+                                   "examples": bad}]) if bad else None
+
+
+def _csv_reader(path: Path) -> str:
+    """read_csv with the dialect fixed by the header line, not guessed: DuckDB's sniffer, given a line with an
+    extra field, may pick another delimiter or skip lines and take a data line as the header (a file whose last
+    line has an unquoted comma then reads as header-only). The header's names are the columns; the delimiter
+    is ',' if the header has one, else ';' or a tab; quotes are '"'. A line with another number of fields fails."""
+    with open(path, "rb") as f:
+        first = f.readline()
     try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        header = first.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(str(path), [{"column": None, "rule": UTF8_RULE,
+                                      "examples": [f"header line: invalid byte at position {e.start}"]}]) from e
+    delim = _delimiter(header)
+    names = next(csv.reader([header], delimiter=delim), [])
+    columns = "{" + ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in names) + "}"
+    return (f"read_csv({_literal(path)}, auto_detect=false, header=true, delim={_quote(delim)}, quote='\"', "
+            f"escape='\"', columns={columns})")
+
+
+def _delimiter(header: str) -> str:
+    return next((d for d in (",", ";", "\t") if d in header), ",")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path) -> int:
+    """Read the file into temp table src_<name> (all text for CSV), numbered rows in `_row`.
+
+    Refused here, before any rule: an empty file (0 bytes), a file that cannot be read (broken Parquet, a CSV
+    that is not UTF-8 or has a line with more or fewer fields than the header), a missing required column, and a
+    file without data rows (header only). The file is read whole now, so a bad line late in a large file is found
+    here and not halfway through staging."""
+    if path.stat().st_size == 0:
+        raise InputError(str(path), [{"column": None, "rule": "file is not empty",
+                                      "examples": ["the file has 0 bytes (no header, no rows)"]}])
+    reader = _csv_reader(path) if path.suffix == ".csv" else f"read_parquet({_literal(path)})"
+    # read in a connection of its own: a read error inside the warehouse's open transaction would abort it,
+    # and the other files of the run could then not be checked or recorded
+    probe = duckdb.connect()
+    try:
+        cols = [r[0] for r in probe.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        missing = [c for c in ds.required_columns if c not in cols]
+        if missing:
+            raise InputError(str(path), [{"column": c, "rule": "required column is present",
+                                          "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
+        table = probe.sql(f"SELECT * FROM {reader}").to_arrow_table()
     except duckdb.Error as e:
-        raise InputError(str(path), [{"column": None, "rule": "readable CSV or Parquet file",
-                                      "examples": [str(e).splitlines()[0]]}]) from e
-    missing = [c for c in ds.required_columns if c not in cols]
-    if missing:
-        raise InputError(str(path), [{"column": c, "rule": "required column is present",
-                                      "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
+        raise _read_error(path, e) from e
+    finally:
+        probe.close()
+    if path.suffix == ".csv":  # read by DuckDB, so valid UTF-8 with the header's dialect
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            ragged = _ragged_rows(path, _delimiter(f.readline()), len(cols))
+        if ragged:
+            raise ragged
+    if table.num_rows == 0:
+        raise InputError(str(path), [{"column": None, "rule": "file has at least one data row",
+                                      "examples": [f"header only: {', '.join(cols)}"]}])
+    src_file_arrow = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
     extra = ", ".join(f"NULL AS {c}" for c in ds.column_names if c not in cols)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW src_{ds.name} AS SELECT *, {extra + ', ' if extra else ''}"
-                f"row_number() OVER () AS _row FROM {reader}").fetchall()
-    return con.execute(f"SELECT count(*) FROM src_{ds.name}").fetchone()[0]
+    # the Arrow table is found by its variable name (DuckDB's replacement scan); con.register would refuse
+    # while the connection still holds a partly fetched result
+    con.execute(f"CREATE OR REPLACE TEMP TABLE src_{ds.name} AS SELECT *{', ' + extra if extra else ''} "
+                "FROM src_file_arrow").fetchall()
+    return src_file_arrow.num_rows
 
 
 def _examples(con, ds: Dataset, rows: list[int]) -> list[str]:
@@ -126,9 +223,31 @@ def inbox_files(inbox: Path, ds: Dataset) -> list[Path]:
     return sorted(p for p in inbox.iterdir() if p.is_file() and pattern.match(p.name))
 
 
+def unsupported_inputs(settings: Settings) -> list[tuple[Dataset, Path]]:
+    """Files named like an input but in a format minetax does not read (Excel, ODS): in the data folder, one
+    level of subfolders, or the drop folder. They are refused, so that a dropped energy_readings.xlsx is not
+    silently ignored while the run goes on with the old data."""
+    found = []
+    for ds in DATASETS:
+        for ext in UNSUPPORTED:
+            found += [(ds, p) for p in (*settings.data_dir.glob(f"{ds.name}{ext}"),
+                                        *settings.data_dir.glob(f"*/{ds.name}{ext}")) if p.is_file()]
+        if settings.inbox_dir.is_dir():
+            pattern = re.compile(rf"^{re.escape(ds.name)}([-_.][^/]*)?({'|'.join(map(re.escape, UNSUPPORTED))})$")
+            found += [(ds, p) for p in sorted(settings.inbox_dir.iterdir()) if p.is_file() and pattern.match(p.name)]
+    return found
+
+
+def _unsupported_finding(path: Path) -> dict:
+    return {"column": None, "rule": "input files are CSV or Parquet (Excel and other spreadsheet files are not "
+                                    "read: save the sheet as CSV, UTF-8)",
+            "examples": [f"{path.name}: {path.suffix} is not a supported format"]}
+
+
 def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
     """The run's input files: one per dataset from the data folder, then any new ones in the drop folder."""
     found = []
+    unsupported = unsupported_inputs(settings)
     for ds in DATASETS:
         path = find_input(settings.data_dir, ds)
         drops = inbox_files(settings.inbox_dir, ds)
@@ -136,7 +255,9 @@ def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
             raise InputError(str(settings.data_dir / f"{ds.name}.csv"), [{
                 "column": None, "rule": "required input file is present",
                 "examples": [f"looked for {ds.name}.csv or {ds.name}.parquet in {settings.data_dir} "
-                             f"and its subfolders, and in the drop folder {settings.inbox_dir}"]}])
+                             f"and its subfolders, and in the drop folder {settings.inbox_dir}"]
+                + [_unsupported_finding(p)["examples"][0] + " (Excel inputs are not supported: save it as CSV)"
+                   for d, p in unsupported if d is ds]}])
         found += [(ds, p) for p in ([path] if path else []) + drops]
     return found
 
@@ -149,6 +270,7 @@ def _stage_and_check(con, ds: Dataset, f: InputFile, run_id: str, validator: Val
     except InputError as e:
         return None, e.findings
     db.run_file(con, f"stage_{ds.name}.sql")
+    crashpoint("ingest:staged")
     report = validator.validate(f"input.{ds.name}", con.execute(f"SELECT * FROM stage_{ds.name}").df(), f.path.name)
     findings = [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
                  "unexpected_count": r["unexpected_count"],
@@ -179,10 +301,17 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     try:
         # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
         con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
-        for ds, path in discover(settings):
+        inputs = discover(settings)
+        for ds, path in unsupported_inputs(settings):  # never read: refused by its format
+            f = InputFile(ds.name, path, sha256_file(path), status="quarantined")
+            f.stored_path = _store_raw(settings, f)
+            files.append(f)
+            rejected.append((f, [_unsupported_finding(path)]))
+        for ds, path in inputs:
             f = InputFile(ds.name, path, sha256_file(path))
             f.stored_path = _store_raw(settings, f)
             files.append(f)
+            crashpoint("ingest:hashed")
             if progress:
                 progress(f"validating {path.name}")
             if _already_loaded(con, ds.name, f.sha256):
@@ -191,6 +320,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                                      [ds.name, f.sha256]).fetchone()[0]
                 continue
             report, findings = _stage_and_check(con, ds, f, run_id, validator)
+            crashpoint("ingest:validated")
             if report:
                 reports.append(report)
             if findings:
@@ -203,11 +333,13 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                     progress(f"merging {path.name}")
                 _record_changes(con, ds, run_id)
                 db.run_file(con, f"merge_{ds.name}.sql")
+                crashpoint("ingest:merged")
         if not rejected:
             _record_inputs(con, run_id, files)
             for r in reports:
                 record_validation(con, run_id, r)
             con.execute("COMMIT")
+            crashpoint("ingest:committed")
             return files
         con.execute("ROLLBACK")
     except BaseException:

@@ -14,6 +14,7 @@ from minetax import estimate as est
 from minetax import ingest as ing
 from minetax import publish as pub
 from minetax.config import Settings
+from minetax.faults import crashpoint
 from minetax.schemes import Scenario, load_scenario
 from minetax.validate import Validator
 
@@ -35,12 +36,14 @@ def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) 
     ctx = RunContext(settings, scenario, runs.new_run_id())
     con = db.warehouse(settings.warehouse_path)
     try:
+        runs.mark_crashed(con, settings.published_path)
         runs.start(con, ctx.run_id, scenario_id, str(settings.data_dir),
                    {"scenario": scenario_id, "home": str(settings.home), "schemes_dir": str(settings.schemes_dir),
                     "assumptions": scenario.assumptions}, flow_run_id)
         runs.record_schemes(con, ctx.run_id, scenario)
     finally:
         con.close()
+    crashpoint("begin:recorded")
     return ctx
 
 
@@ -65,12 +68,14 @@ def publish(ctx: RunContext, progress: Progress = None) -> Path:
         progress("publishing snapshot")
     con = db.warehouse(ctx.settings.warehouse_path)
     try:
-        runs.finish(con, ctx.run_id, "succeeded")
+        runs.finish(con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
         try:
-            return pub.publish(con, ctx.settings, ctx.run_id)
+            path = pub.publish(con, ctx.settings, ctx.run_id)
         except BaseException as e:
             runs.finish(con, ctx.run_id, "failed", f"publish failed: {e}")
             raise
+        runs.finish(con, ctx.run_id, "succeeded")
+        return path
     finally:
         con.close()
 
@@ -117,6 +122,7 @@ def backfill(settings: Settings, scenario_id: str, m_from, m_to, progress: Progr
     ctx = begin(settings, scenario_id, flow_run_id)
     try:
         ingest(ctx, progress)
+        estimate(ctx, progress)  # first bring every period up to date with the inputs (incremental)
         chunks = backfill_chunks(ctx.scenario, m_from, m_to)
         backfill_id = f"{scenario_id}:{m_from:%Y-%m}:{m_to:%Y-%m}"
         con = db.warehouse(settings.warehouse_path)

@@ -14,6 +14,7 @@ import duckdb
 
 from minetax import db
 from minetax.config import Settings
+from minetax.faults import crashpoint
 
 # Written so that the DuckDB CLI from the package registry (duckdb-cli 1.5) can open it.
 STORAGE_VERSION = "v1.5.0"
@@ -21,11 +22,13 @@ STORAGE_VERSION = "v1.5.0"
 
 def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
     settings.published_dir.mkdir(parents=True, exist_ok=True)
+    for stale in settings.published_dir.glob(".minetax-*.duckdb.tmp*"):  # left by a crashed publish
+        stale.unlink(missing_ok=True)
     tmp = settings.published_dir / f".minetax-{run_id}.duckdb.tmp"
-    tmp.unlink(missing_ok=True)
     con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
-        db.run_file(con, "publish_tables.sql")
+        db.run_file(con, "publish_tables.sql", {"run_id": run_id})
+        crashpoint("publish:tables")
     finally:
         con.execute("DETACH pub")
     snap = duckdb.connect(str(tmp))
@@ -33,7 +36,9 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         db.run_file(snap, "publish_views.sql")
         db.run_file(snap, "publish_comments.sql")
         snap.execute("CHECKPOINT")
+        crashpoint("publish:views")
     finally:
         snap.close()
     os.replace(tmp, settings.published_path)
+    crashpoint("publish:renamed")
     return settings.published_path

@@ -100,7 +100,7 @@ def charts(ctx: Context, d: dict) -> list[tuple[str, object]]:
                     fmt="none", ecolor="black", capsize=4, label="top-down low–high")
         ax.plot(ys, _bn(gs.declared_tax_kzt), color=ORANGE, marker="s", label="declared (licensed farms)")
         ax.set_ylabel("billion KZT")
-        ax.set_title(f"Tax gap — {scheme_id}, Kazakhstan")
+        ax.set_title(f"Tax gap — {scheme_id}, top-down country estimate")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
         out.append((f"Tax gap of {scheme_id}: tax on the top-down base vs tax on the declared base.", fig))
@@ -192,8 +192,13 @@ def write_pdf(settings: Settings, ctx: Context, out: Path, force: bool) -> Path:
             page = plt.figure(figsize=a4)
             for j, (caption, fig) in enumerate(rest[i:i + 2]):
                 _place(page, fig, [0.07, 0.55 - 0.48 * j, 0.86, 0.38], caption)
-            if ctx.reform and i == 0 and len(rest[i:i + 2]) == 1:
-                _table(page, [0.07, 0.08, 0.86, 0.35], _fmt_table(d["windows"]), "Budget windows (KZT)")
+            pdf.savefig(page)
+            plt.close(page)
+        if ctx.reform:
+            page = plt.figure(figsize=a4)
+            page.text(0.07, 0.95, f"Budget windows — {ctx.reform} vs {ctx.scenario}", fontsize=13, weight="bold")
+            _table(page, [0.07, 0.55, 0.86, 0.36], _fmt_table(d["windows"]), "1, 3 and 5-year totals from the first "
+                   "year the reform differs (KZT)")
             pdf.savefig(page)
             plt.close(page)
         # assumptions and references

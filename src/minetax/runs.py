@@ -35,6 +35,32 @@ def start(con, run_id: str, scenario_id: str, data_dir: str, parameters: dict, f
                  json.dumps(str_keys(parameters), default=str)])
 
 
+def mark_crashed(con, published_path) -> None:
+    """Runs still 'running' or 'publishing' when a new run holds the warehouse (one writer at a time) died. One
+    whose snapshot was swapped in before it died did publish: it is marked succeeded; the others crashed."""
+    dead = [r[0] for r in con.execute("SELECT run_id FROM meta.runs WHERE status IN ('running', 'publishing')"
+                                      ).fetchall()]
+    if not dead:
+        return
+    published = set()
+    if published_path.exists():
+        import duckdb
+
+        snap = duckdb.connect(str(published_path), read_only=True)
+        try:
+            published = {r[0] for r in snap.execute("SELECT run_id FROM runs WHERE status = 'succeeded'").fetchall()}
+        finally:
+            snap.close()
+    for run_id in dead:
+        if run_id in published:
+            con.execute("UPDATE meta.runs SET status = 'succeeded', message = 'published; the process ended before "
+                        "recording it' WHERE run_id = ?", [run_id])
+        else:
+            con.execute("UPDATE meta.runs SET status = 'crashed', message = 'the process ended before the run "
+                        "finished; nothing it did was committed after its last completed step' WHERE run_id = ?",
+                        [run_id])
+
+
 def finish(con, run_id: str, status: str, message: str | None = None) -> None:
     con.execute("UPDATE meta.runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
                 [status, dt.datetime.now(), message, run_id])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -29,6 +31,28 @@ class SourceError(MinetaxError):
     """A source could not be read after its retries."""
 
 
+KEY_VAR = "MINETAX_METRICS_API_KEY"
+
+
+def api_key(home: Path | None = None) -> str | None:
+    """The metrics API key: from the environment (MINETAX_METRICS_API_KEY), else from MINETAX_HOME/secrets.env
+    (KEY=VALUE lines; keep the file out of git). None when neither has one (the community API needs none)."""
+    if os.environ.get(KEY_VAR):
+        return os.environ[KEY_VAR]
+    path = home / "secrets.env" if home else None
+    if path and path.exists():
+        for line in path.read_text().splitlines():
+            name, sep, value = line.strip().partition("=")
+            if sep and name.strip() == KEY_VAR:
+                return value.strip().strip("'\"")
+    return None
+
+
+def redact(text: str) -> str:
+    """Hide credentials in anything that may be printed or logged."""
+    return re.sub(r"(api_key=)[^&\s]+", r"\1***", text)
+
+
 def get_json(url: str, timeout: float = 10.0, retries: int = 3, backoff: float = 0.5) -> dict:
     """GET a JSON document; retry timeouts, connection errors, 429 and 5xx with exponential backoff."""
     last = None
@@ -39,32 +63,35 @@ def get_json(url: str, timeout: float = 10.0, retries: int = 3, backoff: float =
                 return json.loads(resp.read().decode("utf-8"))
         except urllib.error.HTTPError as e:
             if e.code not in RETRY_STATUS:
-                raise SourceError(f"{url}: HTTP {e.code} {e.reason} (not retried)") from e
+                raise SourceError(redact(f"{url}: HTTP {e.code} {e.reason} (not retried)")) from None
             last = f"HTTP {e.code}"
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             last = str(getattr(e, "reason", e))
         except json.JSONDecodeError as e:
-            raise SourceError(f"{url}: answer is not JSON: {e}") from e
+            raise SourceError(redact(f"{url}: answer is not JSON: {e}")) from None
         if attempt < retries:
             time.sleep(backoff * 2 ** attempt)
-    raise SourceError(f"{url}: failed after {retries + 1} attempts (last: {last})")
+    raise SourceError(redact(f"{url}: failed after {retries + 1} attempts (last: {last})"))
 
 
-def fetch_network(base_url: str, start: dt.date, end: dt.date, page_size: int = 1000, **http) -> list[dict]:
+def fetch_network(base_url: str, start: dt.date, end: dt.date, page_size: int = 1000, key: str | None = None,
+                  **http) -> list[dict]:
     """Daily network rows in [start, end] in the network_daily format, following next_page_url."""
-    query = urllib.parse.urlencode({"assets": "btc", "metrics": ",".join(METRICS), "frequency": "1d",
-                                    "start_time": start.isoformat(), "end_time": end.isoformat(),
-                                    "page_size": page_size})
+    params = {"assets": "btc", "metrics": ",".join(METRICS), "frequency": "1d", "start_time": start.isoformat(),
+              "end_time": end.isoformat(), "page_size": page_size}
+    if key:
+        params["api_key"] = key
+    query = urllib.parse.urlencode(params)
     url = f"{base_url.rstrip('/')}/timeseries/asset-metrics?{query}"
     rows = []
     while url:
         page = get_json(url, **http)
         if not isinstance(page.get("data"), list):
-            raise SourceError(f"{url}: no 'data' list in the answer")
+            raise SourceError(redact(f"{url}: no 'data' list in the answer"))
         for item in page["data"]:
             missing = [m for m in METRICS if item.get(m) in (None, "")]
             if missing:
-                raise SourceError(f"{url}: {item.get('time')}: missing {', '.join(missing)}")
+                raise SourceError(redact(f"{url}: {item.get('time')}: missing {', '.join(missing)}"))
             rows.append({"date": str(item["time"])[:10], **{col: item[m] for m, col in METRICS.items()},
                          "fees_source": "coinmetrics api"})
         url = page.get("next_page_url")
