@@ -17,12 +17,21 @@ from minetax.config import Settings
 READER = Path(__file__).parent / "reader_loop.py"
 
 
-def _latest(path) -> str:
+def _one(path, sql: str):
+    """The single value a query on the snapshot returns (a fresh read-only session)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchall()[0][0]
+        return con.execute(sql).fetchall()[0][0]
     finally:
         con.close()
+
+
+def _latest(path) -> str:
+    return _one(path, "SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1")
+
+
+def _count_now(path) -> int:
+    return _one(path, "SELECT count(*) FROM estimates")
 
 
 def test_readers_see_old_or_new_snapshot_never_half(tmp_path):
@@ -49,14 +58,6 @@ def test_readers_see_old_or_new_snapshot_never_half(tmp_path):
     assert any(tuple(x) == new for res in results[:7] for x in res["seen"])  # new sessions see the new snapshot
     assert {tuple(x) for x in results[7]["seen"]} == {old}  # a held session keeps reading the old one…
     assert run_seconds < 60  # …and did not block the run
-
-
-def _count_now(path) -> int:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute("SELECT count(*) FROM estimates").fetchall()[0][0]
-    finally:
-        con.close()
 
 
 def test_two_writers_one_refused_clearly(tmp_path):
