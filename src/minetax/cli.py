@@ -80,9 +80,10 @@ def print_summary(settings: Settings, out: dict, seconds: float) -> None:
     from minetax.query import run_query
 
     sid = out["scenario_id"]
-    df = run_query(settings, f"SELECT * FROM revenue_by_year WHERE scenario_id = '{sid}' ORDER BY scheme_id, year")
-    span = run_query(settings, f"SELECT min(month) AS a, max(month) AS b, sum(energy_kwh) AS kwh, "
-                               f"count(DISTINCT farm_id) AS farms FROM farm_month WHERE scenario_id = '{sid}'").iloc[0]
+    p = {"s": sid}
+    df = run_query(settings, "SELECT * FROM revenue_by_year WHERE scenario_id = $s ORDER BY scheme_id, year", p)
+    span = run_query(settings, "SELECT min(month) AS a, max(month) AS b, sum(energy_kwh) AS kwh, "
+                               "count(DISTINCT farm_id) AS farms FROM farm_month WHERE scenario_id = $s", p).iloc[0]
     dynamic = df.tax_dynamic_kzt.notna().any()
     t = Table(title=f"Revenue by year — scenario {sid}, {span['a']:%Y-%m} to {span['b']:%Y-%m}, run {out['run_id']}")
     cols = [("scheme", "left"), ("year", "left"), ("farms", "right"), ("periods", "right"), ("base GWh", "right"),
@@ -99,9 +100,9 @@ def print_summary(settings: Settings, out: dict, seconds: float) -> None:
              f"{df.tax_low_kzt.sum():,.0f}", f"{df.tax_kzt.sum():,.0f}", f"{df.tax_high_kzt.sum():,.0f}"]
     t.add_row(*(total + ([f"{df.tax_dynamic_kzt.sum():,.0f}"] if dynamic else [])), style="bold")
     console.print(t)
-    gap = run_query(settings, f"SELECT country, scheme_id, year(period_start) AS year, sum(gap_low_kzt) AS lo, "
-                              f"sum(gap_kzt) AS mid, sum(gap_high_kzt) AS hi FROM tax_gap WHERE scenario_id = '{sid}' "
-                              "GROUP BY ALL ORDER BY scheme_id, year DESC")
+    gap = run_query(settings, "SELECT country, scheme_id, year(period_start) AS year, sum(gap_low_kzt) AS lo, "
+                              "sum(gap_kzt) AS mid, sum(gap_high_kzt) AS hi FROM tax_gap WHERE scenario_id = $s "
+                              "GROUP BY ALL ORDER BY scheme_id, year DESC", p)
     for g in gap.groupby("scheme_id").head(1).itertuples():
         console.print(f"tax gap {g.country} {g.year} ({g.scheme_id}, top-down minus declared): "
                       f"{g.mid:,.0f} KZT (range {g.lo:,.0f} to {g.hi:,.0f})")

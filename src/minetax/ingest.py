@@ -60,7 +60,7 @@ def sha256_file(path: Path) -> str:
 
 
 def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    return _quote(str(path))
 
 
 UTF8_RULE = "file is valid UTF-8 text (not valid UTF-8: save the CSV as UTF-8, e.g. not Windows-1251)"
@@ -262,8 +262,7 @@ def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
     return found
 
 
-def _stage_and_check(con, ds: Dataset, f: InputFile, run_id: str, validator: Validator) -> tuple[Report | None,
-                                                                                                  list[dict]]:
+def _stage_and_check(con, ds: Dataset, f: InputFile, validator: Validator) -> tuple[Report | None, list[dict]]:
     """Stage one file and run its suite; the findings are empty when it passed."""
     try:
         f.rows = open_source(con, ds, f.path)
@@ -319,7 +318,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                 f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
                                      [ds.name, f.sha256]).fetchone()[0]
                 continue
-            report, findings = _stage_and_check(con, ds, f, run_id, validator)
+            report, findings = _stage_and_check(con, ds, f, validator)
             crashpoint("ingest:validated")
             if report:
                 reports.append(report)
