@@ -13,6 +13,11 @@ CREATE TABLE pub.scheme_comparison AS
 SELECT * FROM tax.comparison ORDER BY baseline_scenario, reform_scenario, scheme_id, year, region;
 CREATE TABLE pub.budget_windows AS
 SELECT * FROM tax.budget_windows ORDER BY baseline_scenario, reform_scenario, scheme_id, window_years;
+CREATE TABLE pub.forecast_by_year AS
+SELECT * FROM tax.forecast_by_year ORDER BY forecast_id, kind, compared_with, scheme_id = 'all schemes', scheme_id, year;
+CREATE TABLE pub.forecast_budget_window AS
+SELECT * FROM tax.forecast_budget_window
+ORDER BY forecast_id, kind, compared_with, scheme_id = 'all schemes', scheme_id, window_years;
 CREATE TABLE pub.runs AS  -- the run being published is 'publishing' in the warehouse until the swap is done
 SELECT * REPLACE (CASE WHEN status = 'publishing' AND run_id = $run_id THEN 'succeeded' ELSE status END AS status)
 FROM meta.runs ORDER BY started_at;

@@ -214,6 +214,20 @@ CREATE TABLE IF NOT EXISTS tax.estimates_country (
     PRIMARY KEY (scenario_id, scheme_id, country, period_start)
 );
 
+-- tax.forecast_by_year: Monte Carlo revenue forecast per forecast × scheme × year ('all schemes' = their sum);
+-- kind 'revenue', or 'difference' (forecast minus compared_with, draw by draw with the same random paths). KZT.
+CREATE TABLE IF NOT EXISTS tax.forecast_by_year (
+    run_id VARCHAR, forecast_id VARCHAR, kind VARCHAR, compared_with VARCHAR, scheme_id VARCHAR, year INTEGER,
+    p10_kzt DOUBLE, p50_kzt DOUBLE, p90_kzt DOUBLE, mean_kzt DOUBLE, runs INTEGER, seed BIGINT
+);
+
+-- tax.forecast_budget_window: 1, 3 and 5-year totals of a forecast, summed per draw, then summarised. KZT.
+CREATE TABLE IF NOT EXISTS tax.forecast_budget_window (
+    run_id VARCHAR, forecast_id VARCHAR, kind VARCHAR, compared_with VARCHAR, scheme_id VARCHAR,
+    window_years INTEGER, first_year INTEGER, last_year INTEGER,
+    p10_kzt DOUBLE, p50_kzt DOUBLE, p90_kzt DOUBLE, mean_kzt DOUBLE, runs INTEGER, seed BIGINT
+);
+
 -- tax.comparison: baseline vs reform scenario × scheme × year × region (sql/compare.sql). KZT.
 CREATE TABLE IF NOT EXISTS tax.comparison (
     baseline_scenario VARCHAR, reform_scenario VARCHAR, scheme_id VARCHAR, year INTEGER, region VARCHAR,

@@ -21,6 +21,7 @@ from minetax.config import Settings
 from minetax.errors import MinetaxError
 from minetax.export import VIEWS, context, export_views, write_workbook
 from minetax.files import output_path, safe_name
+from minetax.forecast_store import run_forecast
 from minetax.query import run_query
 from minetax.report import write_html, write_pdf
 
@@ -33,6 +34,7 @@ def published(tmp_path_factory):
     pipeline.run(settings, "kz-baseline")
     pipeline.run(settings, "kz-fee-10")
     compare(settings, "kz-baseline", "kz-fee-10")
+    run_forecast(settings, "kz-baseline", 2028, 200, 7)
     return settings
 
 
@@ -72,7 +74,7 @@ def test_workbook_equals_the_published_views_cell_by_cell(published, workbook):
     assert checked > 1000
     names = wb.sheetnames
     for s in ("Summary", "2021", "2024", "By region", "By farm", "By scheme", "Baseline vs reform", "Budget windows",
-              "Assumptions", "Data quality", "Run and inputs", "Sources"):
+              "Forecast", "Assumptions", "Data quality", "Run and inputs", "Sources"):
         assert s in names
     assert wb["By region"].freeze_panes == "A5"  # title, note, header row frozen
     assert wb["By region"]["D4"].value == "base (kWh)"  # units in headers

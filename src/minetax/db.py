@@ -54,7 +54,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 # Bump when a model.* or tax.* table changes shape: those schemas hold only derived results, recomputed by
 # every run, so an older warehouse gets them dropped and recreated (core.* and meta.* are kept).
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 def warehouse(path: Path) -> duckdb.DuckDBPyConnection:

@@ -37,6 +37,7 @@ class Context:
     first: dt.date
     last: dt.date
     years: list[int] = field(default_factory=list)
+    has_forecast: bool = False
 
     @property
     def tag(self) -> str:
@@ -61,7 +62,9 @@ def context(settings: Settings, scenario: str, reform: str | None = None) -> Con
                                    f"run `minetax compare {scenario} {reform}` first")
         years = [r[0] for r in con.execute("SELECT DISTINCT year(period_start) FROM estimates WHERE scenario_id = ? "
                                            "ORDER BY 1", [scenario]).fetchall()]
-        return Context(scenario, reform, row[0], row[1], row[2], years)
+        forecast = con.execute("SELECT count(*) FROM forecast_by_year WHERE forecast_id = ? AND kind = 'revenue'",
+                               [scenario]).fetchall()[0][0] > 0
+        return Context(scenario, reform, row[0], row[1], row[2], years, forecast)
     finally:
         con.close()
 
@@ -132,6 +135,10 @@ def sheet_specs(ctx: Context) -> list[tuple[str, list[tuple[str, str, dict]]]]:
                                            "export/comparison.sql", r)]),
                   ("Budget windows", [(f"{ctx.reform} vs {ctx.scenario}: 1, 3, 5-year totals from the first year "
                                        "the reform differs", "export/budget_windows.sql", r)])]
+    if ctx.has_forecast:
+        specs += [("Forecast", [("Revenue forecast by scheme and year: P10/P50/P90 and mean of the Monte Carlo "
+                                 "draws (minetax forecast)", "export/forecast_by_year.sql", s),
+                                ("Forecast budget windows (summed per draw)", "export/forecast_windows.sql", s)])]
     specs += [("Assumptions", [("Scheme parameters used: value, unit, status and legal reference",
                                 "export/assumptions.sql", s)]),
               ("Data quality", [("Validation results of the runs behind these estimates",

@@ -30,6 +30,8 @@ def _data(settings: Settings, ctx: Context) -> dict[str, pd.DataFrame]:
     if ctx.reform:
         r = {**s, "reform": ctx.reform}
         files |= {"comparison": ("export/comparison.sql", r), "windows": ("export/budget_windows.sql", r)}
+    if ctx.has_forecast:
+        files |= {"forecast": ("export/forecast_by_year.sql", s)}
     con = open_snapshot(settings)
     try:
         return {k: con.execute(db.sql_text(f), p).df() for k, (f, p) in files.items()}
@@ -89,6 +91,24 @@ def charts(ctx: Context, d: dict) -> list[tuple[str, object]]:
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
         out.append(("Baseline vs reform by year, all schemes; labels: difference in billion KZT.", fig))
+
+    if "forecast" in d:
+        f = d["forecast"][d["forecast"].scheme_id == "all schemes"]
+        fig, ax = plt.subplots(figsize=(7.5, 3.4))
+        ys = f.year.astype(int)
+        ax.fill_between(ys, _bn(f.p10_kzt), _bn(f.p90_kzt), color=BLUE, alpha=0.2, label="P10–P90")
+        ax.plot(ys, _bn(f.p50_kzt), color=BLUE, marker="o", label="P50 (median)")
+        ax.plot(ys, _bn(f.mean_kzt), color=ORANGE, linestyle="--", label="mean")
+        hist = d["years"]
+        ax.plot(hist.year.astype(int), _bn(hist.tax_kzt), color="black", marker="s", label="estimated (past)")
+        ax.set_xticks(list(hist.year.astype(int)) + list(ys))
+        ax.set_ylabel("billion KZT")
+        ax.set_title(f"Revenue forecast, all schemes — {ctx.scenario} ({int(f.runs.iloc[0])} draws, "
+                     f"seed {int(f.seed.iloc[0])})")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        out.append(("Fan chart: the forecast's P10–P90 band, median and mean for the fleet of the forecast file "
+                    "(its capacity path); past points: the estimates for the farms in the data.", fig))
 
     g = d["gap"]
     for scheme_id, gs in g.groupby("scheme_id"):

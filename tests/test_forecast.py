@@ -1,0 +1,177 @@
+"""Forecast engine (src/minetax/forecast.py): protocol facts, Monte Carlo properties, compare, behaviour, backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from minetax import forecast as fc
+from minetax.config import SCENARIOS_DIR
+
+RUNS = 300
+
+
+def _write_forecast(tmp: Path, forecast_id: str, **changes) -> Path:
+    """A copy of kz-baseline with top-level sections patched (deep merge), in a temporary forecasts folder."""
+    doc = yaml.safe_load((fc.FORECASTS_DIR / "kz-baseline.yaml").read_text())
+    doc = fc._merge(doc, changes)
+    doc["forecast_id"] = forecast_id
+    d = tmp / "forecasts"
+    d.mkdir(exist_ok=True)
+    (d / f"{forecast_id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return d
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return fc.simulate("kz-baseline", 2030, RUNS, 7)
+
+
+# ---- protocol facts ----------------------------------------------------------------------------------------------
+
+def test_subsidy_from_height():
+    assert fc.subsidy_at(629_999) == 12.5
+    assert fc.subsidy_at(630_000) == 6.25
+    assert fc.subsidy_at(840_000) == 3.125
+    assert fc.subsidy_at(1_050_000) == 1.5625
+    assert fc.cumulative_subsidy(210_000) == 50 * 210_000
+
+
+def test_halving_2024_reproduced_from_data_cut_at_end_of_2023():
+    chain = fc.chain_state(fc.load_data(cutoff="2023-12-31").network)
+    assert chain.anchor[0] == 630_000  # the 840,000 anchor is after the cut-off: not used
+    (h1, d1), (h2, d2) = chain.next_halvings(2)
+    assert h1 == 840_000 and abs((d1 - dt.date(2024, 4, 20)).days) <= 3
+    assert h2 == 1_050_000 and d2.year == 2028
+
+
+def test_next_halving_from_full_data():
+    chain = fc.chain_state(fc.load_data().network)
+    (h, d), = chain.next_halvings(1)
+    assert h == 1_050_000 and d.year == 2028
+    assert 140 < chain.blocks_per_day < 150
+    # issuance of the halving year is split at the halving: between the two eras' full-year amounts
+    full_before, full_after = 3.125 * chain.blocks_per_day * 365, 1.5625 * chain.blocks_per_day * 365
+    assert full_after < chain.issuance_btc(2028) < full_before
+    assert chain.issuance_btc(2030) == pytest.approx(1.5625 * chain.blocks_per_day * 365, rel=1e-9)
+
+
+# ---- Monte Carlo ---------------------------------------------------------------------------------------------------
+
+def test_percentiles_ordered(baseline):
+    s = fc.summarise(baseline)
+    assert set(s.columns) == {"scenario", "scheme", "year", "p10", "p50", "p90", "mean"}
+    assert set(s["scheme"]) == {"kz-mining-fee", "kz-cit", fc.ALL_SCHEMES}
+    assert sorted(s["year"].unique()) == [2026, 2027, 2028, 2029, 2030]
+    assert (s["p10"] <= s["p50"]).all() and (s["p50"] <= s["p90"]).all()
+    w = fc.budget_windows(baseline)
+    assert sorted(w["window_years"].unique()) == [1, 3, 5]
+    assert (w["p10"] <= w["p50"]).all() and (w["p50"] <= w["p90"]).all()
+    # windows are summed per draw: the mean of a total is the sum of the yearly means
+    allw = w[(w["scheme"] == fc.ALL_SCHEMES) & (w["window_years"] == 5)]["mean"].iloc[0]
+    assert allw == pytest.approx(s[s["scheme"] == fc.ALL_SCHEMES]["mean"].sum(), rel=1e-9)
+
+
+def test_same_seed_same_numbers_different_seed_different(baseline):
+    again = fc.simulate("kz-baseline", 2030, RUNS, 7)
+    pd.testing.assert_frame_equal(baseline, again)
+    other = fc.simulate("kz-baseline", 2030, RUNS, 8)
+    assert not np.allclose(baseline["tax_kzt"].to_numpy(), other["tax_kzt"].to_numpy())
+
+
+def test_zero_capacity_gives_zero_revenue(tmp_path):
+    d = _write_forecast(tmp_path, "zero", fleet={"capacity_mw": {
+        "path": {2025: {"value": 0, "reason": "test"}},
+        "investment_kzt": {y: {"value": 0, "reason": "test"} for y in range(2026, 2030)}}})
+    df = fc.simulate("zero", 2028, 50, 1, forecasts_dir=d)
+    assert len(df) and (df["tax_kzt"] == 0).all()
+
+
+def test_deterministic_paths(tmp_path):
+    d = _write_forecast(tmp_path, "flat", price={"model": {"value": "flat", "reason": "test"}},
+                        network={"hashrate_growth": {"sd": {"value": 0.0, "reason": "test"}}})
+    df = fc.simulate("flat", 2028, 20, 3, forecasts_dir=d)
+    # every draw is the same
+    assert df.groupby(["year", "scheme_id"])["tax_kzt"].nunique().eq(1).all()
+
+
+def test_compare_is_reform_minus_baseline_per_draw(baseline):
+    c = fc.compare("kz-fee-10", "kz-baseline", 2030, RUNS, 7)
+    reform = fc.simulate("kz-fee-10", 2030, RUNS, 7)
+    m = reform.merge(baseline, on=["draw", "year", "scheme_id"], suffixes=("_r", "_b"))
+    m = m.merge(c, on=["draw", "year", "scheme_id"])
+    assert len(m) == len(c) == len(baseline)
+    np.testing.assert_allclose(m["tax_kzt"], m["tax_kzt_r"] - m["tax_kzt_b"])
+    # the same market in both (common random numbers)
+    r1 = fc.run("kz-fee-10", 2030, RUNS, 7)
+    r0 = fc.run("kz-baseline", 2030, RUNS, 7)
+    np.testing.assert_array_equal(r1.market.price_usd, r0.market.price_usd)
+    np.testing.assert_array_equal(r1.market.hashrate_ths, r0.market.hashrate_ths)
+
+
+# ---- behaviour -----------------------------------------------------------------------------------------------------
+
+def test_behaviour_never_raises_the_fee(tmp_path, baseline):
+    d = _write_forecast(tmp_path, "nobehaviour", behaviour={"value": False, "reason": "test"})
+    off = fc.simulate("nobehaviour", 2030, RUNS, 7, forecasts_dir=d)
+    m = baseline.merge(off, on=["draw", "year", "scheme_id"], suffixes=("_on", "_off"))
+    # the fee's base is the energy mined, which behaviour can only lower; income tax may rise, since sites that
+    # stop no longer offset the others' profits with their losses
+    fee = m[m.scheme_id == "kz-mining-fee"]
+    assert (fee["tax_kzt_on"] <= fee["tax_kzt_off"] + 1e-6).all()
+    assert (fee["tax_kzt_on"] < fee["tax_kzt_off"]).any()
+
+
+def test_very_high_fee_gives_zero_revenue_with_behaviour(tmp_path):
+    scen = tmp_path / "scenarios"
+    scen.mkdir()
+    for f in SCENARIOS_DIR.glob("kz-baseline.yaml"):
+        (scen / f.name).write_text(f.read_text())
+    (scen / "kz-fee-200.yaml").write_text(yaml.safe_dump({
+        "scenario_id": "kz-fee-200", "title": "test: 200 KZT/kWh", "base": "kz-baseline",
+        "reference": {"title": "test"},
+        "reforms": {"kz-mining-fee": {"brackets": {dt.date(2026, 1, 1): [{"rate": 200}]},
+                                      "overrides": {dt.date(2026, 1, 1): []}}}}))
+    d = _write_forecast(tmp_path, "fee200", scenario={"value": "kz-fee-200", "reason": "test"})
+    r = fc.run("fee200", 2028, 100, 7, forecasts_dir=d, scenarios_dir=scen)
+    assert r.rates["kz-mining-fee"][0][0] == 200
+    assert (r.mining == 0).all()
+    assert all((t == 0).all() for t in r.taxes.values())
+
+
+# ---- tax rules -----------------------------------------------------------------------------------------------------
+
+def test_rate_in_force_follows_the_law():
+    from minetax.schemes import load_scenario
+    fee = {s.scheme_id: s for s in load_scenario("kz-baseline").schemes}["kz-mining-fee"]
+    assert fc.rate_in_force(fee, 2022, 20)[0] == 1
+    assert fc.rate_in_force(fee, 2023, 24)[0] == 1  # >= 24 -> 1
+    assert fc.rate_in_force(fee, 2023, 9.5)[0] == 25
+    assert fc.rate_in_force(fee, 2023, 20)[0] == 10  # "up to and including" 20
+    assert fc.rate_in_force(fee, 2023, 20, {"metered": False})[0] == 25  # override wins
+    assert fc.rate_in_force(fee, 2024, 26)[0] == 2
+    assert fc.rate_in_force(fee, 2024, 26, {"energy_source": "hydro"})[0] == 1
+    assert fc.rate_in_force(fee, 2021, 26) == (0.0, "not in force")
+
+
+def test_forecast_file_values_need_source_or_reason(tmp_path):
+    d = _write_forecast(tmp_path, "undoc", fleet={"utilisation": {"value": 0.5}})
+    with pytest.raises(fc.ForecastError, match="source or reason"):
+        fc.load_forecast("undoc", d)
+
+
+# ---- backtest ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("year", [2023, 2024])
+def test_backtest(year):
+    b = fc.backtest(year, runs=RUNS)
+    assert b["cutoff"] == f"{year - 1}-12-31"
+    allb = b["schemes"][fc.ALL_SCHEMES]
+    assert allb["actual"] > 0
+    assert allb["p10"] <= allb["p50"] <= allb["p90"]
+    assert allb["inside"] == (allb["p10"] <= allb["actual"] <= allb["p90"])
