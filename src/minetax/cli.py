@@ -226,11 +226,11 @@ def export(out: Annotated[Path, typer.Option(help="folder to write into (created
            home: HomeOpt = None):
     """Export from the published snapshot: an Excel workbook, or CSV/Parquet of every analyst view."""
     from minetax.export import context, export_views, write_workbook
-    from minetax.schemes import SAFE_ID
+    from minetax.schemes import check_id
 
     for v in (scenario, compare):
-        if v is not None and not SAFE_ID.match(v):
-            raise MinetaxError(f"scenario id {v!r}: use letters, digits, - and _ only")
+        if v is not None:
+            check_id("scenario", v)
     settings = Settings.make(home)
     if format == "xlsx":
         ctx = context(settings, scenario or DEFAULT_SCENARIO, compare)
@@ -254,11 +254,11 @@ def report(out: Annotated[Path, typer.Option(help="folder to write into (created
     """A report for people: revenue over time with its band, by scheme, baseline vs reform, tax gap, assumptions."""
     from minetax.export import context
     from minetax.report import write_html, write_pdf
-    from minetax.schemes import SAFE_ID
+    from minetax.schemes import check_id
 
     for v in (scenario, compare):
-        if v is not None and not SAFE_ID.match(v):
-            raise MinetaxError(f"scenario id {v!r}: use letters, digits, - and _ only")
+        if v is not None:
+            check_id("scenario", v)
     if format not in ("pdf", "html"):
         raise MinetaxError("--format must be pdf or html")
     settings = Settings.make(home)
@@ -278,11 +278,11 @@ def forecast(scenario: Annotated[str, typer.Option(help="forecast file schemes/f
              home: HomeOpt = None):
     """Forecast revenue for future budget years: P10/P50/P90 by scheme and year, and 1/3/5-year windows."""
     from minetax.forecast_store import run_forecast
-    from minetax.schemes import SAFE_ID
+    from minetax.schemes import check_id
 
     for v in (scenario, compare):
-        if v is not None and not SAFE_ID.match(v):
-            raise MinetaxError(f"forecast id {v!r}: use letters, digits, - and _ only")
+        if v is not None:
+            check_id("forecast", v)
     if not 1 <= runs <= 100_000:
         raise MinetaxError("--runs must be between 1 and 100000")
     settings = Settings.make(home)

@@ -52,6 +52,15 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
                            "affected).") from e
 
 
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df) -> None:
+    """Append a pandas frame whose columns are in the table's order."""
+    con.register("frame_in", df)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM frame_in").fetchall()
+    finally:
+        con.unregister("frame_in")
+
+
 # Bump when a model.* or tax.* table changes shape: those schemas hold only derived results, recomputed by
 # every run, so an older warehouse gets them dropped and recreated (core.* and meta.* are kept).
 SCHEMA_VERSION = "4"

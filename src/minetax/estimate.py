@@ -25,19 +25,11 @@ RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind",
                 "reference"]
 
 
-def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
-    con.register("frame_in", df)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM frame_in").fetchall()
-    finally:
-        con.unregister("frame_in")
-
-
 def write_rate_rules(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
     rules = pd.DataFrame(scheme.rate_rules(), columns=RULE_COLUMNS)
     con.execute("DELETE FROM tax.rate_rules WHERE scheme_id = ? AND scheme_version = ?",
                 [scheme.scheme_id, scheme.version]).fetchall()
-    _insert_frame(con, "tax.rate_rules", rules)
+    db.insert_frame(con, "tax.rate_rules", rules)
 
 
 def write_assumption_tables(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:

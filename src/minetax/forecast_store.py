@@ -47,9 +47,7 @@ def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, see
                                                                   n, seed, True))):
             con.execute(f"DELETE FROM {table} WHERE forecast_id = ? AND kind = ? "
                         "AND coalesce(compared_with, '') = coalesce(?, '')", [forecast_id, kind, compare_with])
-            con.register("frame_in", frame)
-            con.execute(f"INSERT INTO {table} SELECT * FROM frame_in")
-            con.unregister("frame_in")
+            db.insert_frame(con, table, frame)
         runs.set_periods(con, run_id, f"{int(by_year.year.min())}..{int(by_year.year.max())} (forecast)")
         con.execute("COMMIT")
         runs.finish(con, run_id, "publishing")

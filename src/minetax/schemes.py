@@ -318,13 +318,13 @@ def _make(doc: dict, file: Path, version: str) -> Scheme:
                   _weakest_status(doc["parameters"]))
 
 
-def _check_id(kind: str, ident: str) -> None:
+def check_id(kind: str, ident: str) -> None:
     if not isinstance(ident, str) or not SAFE_ID.match(ident):
         raise SchemeError(f"{kind} id {ident!r}: use letters, digits, - and _ only (at most 64)")
 
 
 def load_scheme(scheme_id: str, schemes_dir: Path = SCHEMES_DIR) -> Scheme:
-    _check_id("scheme", scheme_id)
+    check_id("scheme", scheme_id)
     file = schemes_dir / f"{scheme_id}.yaml"
     doc, sha = _read(file)
     check_scheme(doc, file)
@@ -413,7 +413,7 @@ def _check_assumptions(a: dict, file: Path) -> None:
 
 def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR, schemes_dir: Path = SCHEMES_DIR,
                   _seen: tuple = ()) -> Scenario:
-    _check_id("scenario", scenario_id)
+    check_id("scenario", scenario_id)
     file = scenarios_dir / f"{scenario_id}.yaml"
     if not file.exists():
         known = sorted(p.stem for p in scenarios_dir.glob("*.yaml"))
