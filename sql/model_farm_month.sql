@@ -7,16 +7,33 @@
 -- the scenario's BTC price multiplier from each date on. Only months $m_from..$m_to (first days) are
 -- recomputed; the rest of model.farm_month stays as it is (incremental runs and backfill).
 --
--- 1. farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
-CREATE OR REPLACE TEMP TABLE farm_day AS
+-- 1. energy_agg: one scan of the readings in the window, summed by farm and day for readings within one day;
+--    a reading over more than one day (or before 1970) stays a row of its own, to be spread (farm_day). Monthly
+--    sums add these up (a reading lies within one month, validated). The day test is integer arithmetic on
+--    microseconds: casting or truncating 100M timestamps costs seconds.
+CREATE OR REPLACE TEMP TABLE energy_agg AS
 WITH r AS (
     SELECT farm_id, ts_start, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt,
-           CAST(ts_start AS DATE) AS d0, CAST(ts_end - INTERVAL 1 MICROSECOND AS DATE) AS d1
+           epoch_us(ts_start) >= 0
+             AND epoch_us(ts_start) // 86400000000 = (epoch_us(ts_end) - 1) // 86400000000 AS one_day
     FROM core.energy_readings
     WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
+)
+SELECT farm_id, DATE '1970-01-01' + CAST(any_value(epoch_us(ts_start) // 86400000000) AS INTEGER) AS day,
+       CASE WHEN NOT one_day THEN ts_start END AS multi_start, CASE WHEN NOT one_day THEN ts_end END AS multi_end,
+       sum(kwh) AS kwh, sum(cost_kzt) AS cost_kzt
+FROM r
+GROUP BY farm_id, epoch_us(ts_start) // 86400000000, multi_start, multi_end;
+
+-- farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
+CREATE OR REPLACE TEMP TABLE farm_day AS
+WITH one_day AS (
+    SELECT farm_id, day, kwh, cost_kzt FROM energy_agg WHERE multi_start IS NULL
 ),
-one_day AS (
-    SELECT farm_id, d0 AS day, kwh, cost_kzt FROM r WHERE d0 = d1
+r AS (
+    SELECT farm_id, multi_start AS ts_start, multi_end AS ts_end, kwh, cost_kzt,
+           CAST(multi_start AS DATE) AS d0, CAST(multi_end - INTERVAL 1 MICROSECOND AS DATE) AS d1
+    FROM energy_agg WHERE multi_start IS NOT NULL
 ),
 spread AS (
     SELECT farm_id, day, kwh * frac AS kwh, cost_kzt * frac AS cost_kzt
@@ -26,7 +43,6 @@ spread AS (
                  / (epoch(ts_end) - epoch(ts_start)) AS frac
         FROM r, LATERAL (SELECT unnest(generate_series(CAST(r.d0 AS TIMESTAMP), CAST(r.d1 AS TIMESTAMP),
                                                        INTERVAL 1 DAY)) AS day) g
-        WHERE r.d0 <> r.d1
     )
 )
 SELECT farm_id, day, sum(kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt
@@ -91,12 +107,10 @@ active AS (
     WHERE CAST(m.month AS DATE) >= CAST(date_trunc('month', f.commissioned_on) AS DATE)
       AND (f.decommissioned_on IS NULL OR CAST(m.month AS DATE) <= f.decommissioned_on)
 ),
-energy AS (  -- exact monthly sums: a reading lies within one month (validated), no pro-rating needed
-    SELECT farm_id, CAST(date_trunc('month', ts_start) AS DATE) AS month,
-           sum(kwh) AS energy_kwh, sum(kwh * price_kzt_per_kwh) AS cost_kzt
-    FROM core.energy_readings
-    WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
-    GROUP BY ALL
+energy AS (  -- monthly sums of energy_agg: a reading lies within one month (validated), no pro-rating needed
+    SELECT farm_id, CAST(date_trunc('month', coalesce(multi_start, day)) AS DATE) AS month,
+           sum(kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt
+    FROM energy_agg GROUP BY ALL
 ),
 agg AS (
     SELECT farm_id, CAST(date_trunc('month', day) AS DATE) AS month,
@@ -139,3 +153,6 @@ SELECT $run_id, $scenario_id, farm_id, month, region, metered,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_low_kzt END,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_high_kzt END
 FROM m;
+
+-- 4. readings_total: the kWh of all readings, once per run, for the reconciliation check of every scheme.
+CREATE OR REPLACE TEMP TABLE readings_total AS SELECT sum(kwh) AS kwh FROM core.energy_readings;

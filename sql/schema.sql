@@ -109,10 +109,15 @@ CREATE TABLE IF NOT EXISTS core.farms (
     connection VARCHAR, metered BOOLEAN, licensed BOOLEAN, capacity_mw DOUBLE,
     commissioned_on DATE, decommissioned_on DATE
 );
-CREATE TABLE IF NOT EXISTS core.energy_readings (
-    farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, kwh DOUBLE, price_kzt_per_kwh DOUBLE,
-    PRIMARY KEY (farm_id, ts_start)
+-- Meter readings are the one large input (100M rows and more): they stay in Parquet files ("segments": the
+-- raw copy of a loaded file when it is already typed, else a typed copy), listed here. core.energy_readings
+-- is a view over them (sql/view_energy_readings.sql); a reading replaced by a later file is listed in
+-- core.energy_readings_replaced (key and the segment it came from) and left out of the view.
+CREATE TABLE IF NOT EXISTS core.energy_reading_segments (
+    seq INTEGER PRIMARY KEY, sha256 VARCHAR, path VARCHAR, rows BIGINT, ts_min TIMESTAMP, ts_max TIMESTAMP,
+    run_id VARCHAR, loaded_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS core.energy_readings_replaced (farm_id VARCHAR, ts_start TIMESTAMP, segment VARCHAR);
 CREATE TABLE IF NOT EXISTS core.farm_hashrate (
     farm_id VARCHAR, date DATE, hashrate_ths DOUBLE, PRIMARY KEY (farm_id, date)
 );

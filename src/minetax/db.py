@@ -78,4 +78,8 @@ def warehouse(path: Path) -> duckdb.DuckDBPyConnection:
         con.execute("DELETE FROM meta.schema_info").fetchall()
         con.execute("INSERT INTO meta.schema_info VALUES (?)", [SCHEMA_VERSION]).fetchall()
     run_file(con, "schema.sql")
+    from minetax import segments  # it builds on this module
+
+    segments.migrate(con, path.parent)
+    segments.refresh_view(con, path.parent)
     return con

@@ -20,12 +20,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from minetax import db
+from minetax import db, reading_order, segments, suite_sql
 from minetax.config import SQL_DIR, Settings
 from minetax.datasets import DATASETS, Dataset
 from minetax.errors import InputError
 from minetax.faults import crashpoint
-from minetax.validate import Report, Validator
+from minetax.reading_order import Order
+from minetax.validate import Report
 
 EXTENSIONS = (".csv", ".parquet")
 # formats a user may drop in by mistake: refused by name, never read (inputs are CSV or Parquet only)
@@ -132,17 +133,21 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path) -> int:
-    """Read the file into temp table src_<name> (all text for CSV), numbered rows in `_row`.
+def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, stored: Path | None = None) -> int:
+    """Make src_<name> (numbered rows in `_row`) from the file; return its number of data rows.
 
-    Refused here, before any rule: an empty file (0 bytes), a file that cannot be read (broken Parquet, a CSV
-    that is not UTF-8 or has a line with more or fewer fields than the header), a missing required column, and a
-    file without data rows (header only). The file is read whole now, so a bad line late in a large file is found
-    here and not halfway through staging."""
+    A Parquet file becomes a view over the stored copy (`stored`, content-addressed: it cannot change under the
+    run), read as it is scanned: a 100M-row file is never held in memory. A CSV file is read whole into a temp
+    table of text columns, so a bad line late in the file is found here, not halfway through staging.
+    Refused here, before any rule: an empty file (0 bytes), a file that cannot be read (broken Parquet, a CSV that
+    is not UTF-8 or has a line with more or fewer fields than the header), a missing required column, and a file
+    without data rows (header only)."""
     if path.stat().st_size == 0:
         raise InputError(str(path), [{"column": None, "rule": "file is not empty",
                                       "examples": ["the file has 0 bytes (no header, no rows)"]}])
-    reader = _csv_reader(path) if path.suffix == ".csv" else f"read_parquet({_literal(path)})"
+    source = stored or path
+    parquet = path.suffix == ".parquet"
+    reader = f"read_parquet({_literal(source)})" if parquet else _csv_reader(path)
     # read in a connection of its own: a read error inside the warehouse's open transaction would abort it,
     # and the other files of the run could then not be checked or recorded
     probe = duckdb.connect()
@@ -152,26 +157,35 @@ def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path) -> int:
         if missing:
             raise InputError(str(path), [{"column": c, "rule": "required column is present",
                                           "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
-        table = probe.sql(f"SELECT * FROM {reader}").to_arrow_table()
+        if parquet:
+            n = probe.execute(f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({_literal(source)})"
+                              ).fetchall()[0][0]
+        else:
+            table = probe.sql(f"SELECT * FROM {reader}").to_arrow_table()
+            n = table.num_rows
     except duckdb.Error as e:
         raise _read_error(path, e) from e
     finally:
         probe.close()
-    if path.suffix == ".csv":  # read by DuckDB, so valid UTF-8 with the header's dialect
+    if not parquet:  # read by DuckDB, so valid UTF-8 with the header's dialect
         with open(path, encoding="utf-8-sig", newline="") as f:
             ragged = _ragged_rows(path, _delimiter(f.readline()), len(cols))
         if ragged:
             raise ragged
-    if table.num_rows == 0:
+    if n == 0:
         raise InputError(str(path), [{"column": None, "rule": "file has at least one data row",
                                       "examples": [f"header only: {', '.join(cols)}"]}])
-    src_file_arrow = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
-    extra = ", ".join(f"NULL AS {c}" for c in ds.column_names if c not in cols)
+    extra = "".join(f", NULL AS {c}" for c in ds.column_names if c not in cols)
+    if parquet:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW src_{ds.name} AS SELECT * EXCLUDE (file_row_number), "
+                    f"file_row_number + 1 AS _row{extra} FROM read_parquet({_literal(source)}, "
+                    "file_row_number = true)").fetchall()
+        return n
+    src_file_arrow = table.append_column("_row", pa.array(range(1, n + 1), pa.int64()))  # noqa: F841
     # the Arrow table is found by its variable name (DuckDB's replacement scan); con.register would refuse
     # while the connection still holds a partly fetched result
-    con.execute(f"CREATE OR REPLACE TEMP TABLE src_{ds.name} AS SELECT *{', ' + extra if extra else ''} "
-                "FROM src_file_arrow").fetchall()
-    return src_file_arrow.num_rows
+    con.execute(f"CREATE OR REPLACE TEMP TABLE src_{ds.name} AS SELECT *{extra} FROM src_file_arrow").fetchall()
+    return n
 
 
 def _examples(con, ds: Dataset, rows: list[int]) -> list[str]:
@@ -262,33 +276,54 @@ def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
     return found
 
 
-def _stage_and_check(con, ds: Dataset, f: InputFile, validator: Validator) -> tuple[Report | None, list[dict]]:
-    """Stage one file and run its suite; the findings are empty when it passed."""
+def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, list[dict], Order | None]:
+    """Stage one file and run its suite in DuckDB; the findings are empty when it passed."""
     try:
-        f.rows = open_source(con, ds, f.path)
+        f.rows = open_source(con, ds, f.path, f.stored_path)
     except InputError as e:
-        return None, e.findings
+        return None, e.findings, None
     db.run_file(con, f"stage_{ds.name}.sql")
     crashpoint("ingest:staged")
-    report = validator.validate(f"input.{ds.name}", con.execute(f"SELECT * FROM stage_{ds.name}").df(), f.path.name)
+    order = None
+    try:
+        if ds.name == "energy_readings":
+            order = reading_order.check(con, has_core=_has_readings(con))
+        report = suite_sql.validate(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name)
+    except duckdb.Error as e:  # e.g. a Parquet page that cannot be decoded, found while scanning
+        raise _read_error(f.path, e) from e
     findings = [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
                  "unexpected_count": r["unexpected_count"],
                  "examples": _examples(con, ds, r["example_rows"]) or ([r["error"]] if r["error"] else [])}
                 for r in report.failures]
-    return report, findings
+    return report, findings, order
 
 
-def _record_changes(con, ds: Dataset, run_id: str) -> None:
+def _has_readings(con) -> bool:
+    return con.execute("SELECT count(*) FROM core.energy_reading_segments").fetchall()[0][0] > 0
+
+
+def _record_changes(con, ds: Dataset, run_id: str, order: Order | None = None) -> None:
     """What the staged file changes, before it is merged: months for readings, hashrate and network data;
-    'any month' for farms and the other figures; nothing for collections (used only by the tax gap view)."""
-    if (SQL_DIR / f"changes_{ds.name}.sql").exists():
+    'any month' for farms and the other figures; nothing for collections (used only by the tax gap view).
+    Readings in order with nothing in core near them change exactly the months they cover (known already)."""
+    if order is not None and order.ordered and not order.near_core:
+        con.executemany("INSERT INTO meta.changes (run_id, dataset, month) VALUES (?, ?, ?)",
+                        [[run_id, ds.name, m] for m in sorted(order.months)])
+    elif (SQL_DIR / f"changes_{ds.name}.sql").exists():
         db.run_file(con, f"changes_{ds.name}.sql", {"run_id": run_id})
     elif ds.name != "collections":
         con.execute("INSERT INTO meta.changes (run_id, dataset, month) VALUES (?, ?, NULL)", [run_id, ds.name])
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, validator: Validator,
-                progress=None) -> list[InputFile]:
+def _merge(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, order: Order | None) -> None:
+    if ds.name == "energy_readings":
+        segments.add(con, settings.home, f.sha256, f.stored_path, f.rows, run_id,
+                     replaces=order is not None and order.near_core)
+    else:
+        db.run_file(con, f"merge_{ds.name}.sql")
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, progress=None) -> list[InputFile]:
     """Stage, validate and merge every input file in one transaction: all of them, or none.
 
     Files are taken in dataset order (farms first), so a later file is checked against what the earlier
@@ -318,7 +353,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                 f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
                                      [ds.name, f.sha256]).fetchone()[0]
                 continue
-            report, findings = _stage_and_check(con, ds, f, validator)
+            report, findings, order = _stage_and_check(con, ds, f)
             crashpoint("ingest:validated")
             if report:
                 reports.append(report)
@@ -330,8 +365,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
             if not rejected:  # once a file failed nothing will be kept: stop merging, keep checking
                 if progress:
                     progress(f"merging {path.name}")
-                _record_changes(con, ds, run_id)
-                db.run_file(con, f"merge_{ds.name}.sql")
+                _record_changes(con, ds, run_id, order)
+                _merge(con, settings, ds, f, run_id, order)
                 crashpoint("ingest:merged")
         if not rejected:
             _record_inputs(con, run_id, files)

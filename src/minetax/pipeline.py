@@ -50,7 +50,7 @@ def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) 
 def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
     con = db.warehouse(ctx.settings.warehouse_path)
     try:
-        return ing.load_inputs(con, ctx.settings, ctx.run_id, _validator, progress)
+        return ing.load_inputs(con, ctx.settings, ctx.run_id, progress)
     finally:
         con.close()
 

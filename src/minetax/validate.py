@@ -1,7 +1,8 @@
-"""Great Expectations suites (expectations/*.json) run on staged frames; results as plain rows.
+"""Great Expectations suites (expectations/*.json) run on frames; results as plain rows.
 
-Suites are JSON files reviewed like code. Each input is checked on its typed staging table, whose
-`_row` column (the row number in the file) lets a failure point at the offending rows.
+Suites are JSON files reviewed like code. Output suites run here, in Great Expectations, on the check
+queries' frames (thousands of rows). Input suites run on the typed staging tables inside DuckDB
+(minetax.suite_sql), tested equal to this engine; `_row` (the row number in the file) points at bad rows.
 """
 
 from __future__ import annotations
@@ -73,18 +74,13 @@ class Validator:
             cfg = by_key.get(_key(d["expectation_config"]["type"], d["expectation_config"]["kwargs"]),
                              d["expectation_config"])
             result = d.get("result") or {}
-            kw = cfg["kwargs"]
-            column = ((cfg.get("meta") or {}).get("column")  # the input column a check column is about
-                      or kw.get("column") or ",".join(kw.get("column_list") or []) or None)
-            if not column and "column_A" in kw:
-                column = f"{kw['column_A']},{kw['column_B']}"
             raised = (d.get("exception_info") or {}).get("raised_exception")
             examples = [e.get("_row") for e in (result.get("partial_unexpected_index_list") or [])
                         if isinstance(e, dict)]
             report.results.append({
                 "expectation": cfg["type"],
-                "rule": (cfg.get("meta") or {}).get("rule") or _describe(cfg),
-                "column": column,
+                "rule": (cfg.get("meta") or {}).get("rule") or describe(cfg),
+                "column": result_column(cfg),
                 "success": bool(d["success"]) and not raised,
                 "element_count": result.get("element_count"),
                 "unexpected_count": result.get("unexpected_count") or (None if d["success"] else 0),
@@ -100,7 +96,17 @@ def _key(etype: str, kwargs: dict) -> str:
     return etype + json.dumps(keep, sort_keys=True, default=str)
 
 
-def _describe(cfg: dict) -> str:
+def result_column(cfg: dict) -> str | None:
+    """The input column(s) a result is about: a check column (*_ok) names the input column in its meta."""
+    kw = cfg["kwargs"]
+    column = ((cfg.get("meta") or {}).get("column")
+              or kw.get("column") or ",".join(kw.get("column_list") or []) or None)
+    if not column and "column_A" in kw:
+        column = f"{kw['column_A']},{kw['column_B']}"
+    return column
+
+
+def describe(cfg: dict) -> str:
     """A readable rule, e.g. 'expect_column_values_to_be_between min_value=0'."""
     kw = {k: v for k, v in cfg["kwargs"].items()
           if k not in ("column", "column_list", "batch_id", "result_format") and v is not None}

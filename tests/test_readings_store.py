@@ -1,0 +1,100 @@
+"""Readings in core as Parquet segments (minetax.segments) and the one-pass key/overlap check (reading_order)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from minetax import db, pipeline
+from minetax.config import Settings
+from minetax.errors import InputError
+from tests.conftest import make_data_dir, write_csv
+
+FARMS = {"A1": ["coal", "grid", True, "2022-01-01", None], "A2": ["hydro", "own_generation", True, "2022-01-01", None]}
+READINGS = [["A1", "2023-01", 1000, 12], ["A1", "2023-02", 1000, 12], ["A2", "2023-01", 500, 4]]
+HEADER = ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh"]
+
+
+def _q(settings: Settings, sql: str):
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_later_file_replaces_by_key_and_the_old_rows_are_left_out(tmp_path):
+    data = make_data_dir(tmp_path / "data", FARMS, READINGS)
+    settings = Settings.make(tmp_path / "home", data)
+    pipeline.run(settings, "kz-baseline")
+    write_csv(settings.inbox_dir / "energy_readings-fix.csv", HEADER,
+              [["A1", "2023-02-01 00:00:00", "2023-03-01 00:00:00", 1500, 12]])
+    pipeline.run(settings, "kz-baseline")
+    assert _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings") == [(3, 3000.0)]
+    assert _q(settings, "SELECT kwh FROM core.energy_readings WHERE farm_id = 'A1' AND ts_start = '2023-02-01'") \
+        == [(1500.0,)]
+    assert _q(settings, "SELECT count(*) FROM core.energy_reading_segments") == [(2,)]
+    assert _q(settings, "SELECT farm_id, ts_start::VARCHAR FROM core.energy_readings_replaced") == \
+        [("A1", "2023-02-01 00:00:00")]
+
+
+def test_typed_parquet_is_its_own_segment_and_csv_gets_a_typed_copy(tmp_path):
+    data = make_data_dir(tmp_path / "data", FARMS, READINGS)
+    settings = Settings.make(tmp_path / "home", data)
+    pipeline.run(settings, "kz-baseline")
+    (path,) = _q(settings, "SELECT path FROM core.energy_reading_segments")[0]
+    assert path.startswith("core/energy_readings/") and (settings.home / path).is_file()
+    table = pa.table({"farm_id": ["A2"], "ts_start": pa.array([dt.datetime(2023, 2, 1)], pa.timestamp("us")),
+                      "ts_end": pa.array([dt.datetime(2023, 3, 1)], pa.timestamp("us")),
+                      "kwh": [250.0], "price_kzt_per_kwh": [4.0]})
+    pq.write_table(table, settings.inbox_dir / "energy_readings-2023-02.parquet")
+    pipeline.run(settings, "kz-baseline")
+    paths = [r[0] for r in _q(settings, "SELECT path FROM core.energy_reading_segments ORDER BY seq")]
+    assert paths[1].startswith("raw/energy_readings/")  # the stored copy, not copied again
+    assert _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings") == [(4, 2750.0)]
+
+
+def _hourly(farm: str, day: int, hours: int) -> list[list]:
+    return [[farm, f"2023-01-{day:02d} {h:02d}:00:00", f"2023-01-{day:02d} {h:02d}:59:59" if h == 23 else
+             f"2023-01-{day:02d} {h + 1:02d}:00:00", 10, 12] for h in range(hours)]
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order (one pass)", "shuffled (general check)"])
+def test_overlap_found_in_either_order(tmp_path, shuffled):
+    data = make_data_dir(tmp_path / "data", FARMS, [])
+    rows = _hourly("A1", 3, 24) + _hourly("A2", 3, 24)
+    rows[30] = ["A2", "2023-01-03 05:30:00", "2023-01-03 06:30:00", 10, 12]  # instead of 06:00: clashes with 05:00
+    if shuffled:
+        random.Random(3).shuffle(rows)
+    write_csv(data / "energy_readings.csv", HEADER, rows)
+    settings = Settings.make(tmp_path / "home", data)
+    with pytest.raises(InputError) as e:
+        pipeline.run(settings, "kz-baseline")
+    msg = str(e.value)
+    assert "column ts_start,ts_end: rule readings of a farm do not overlap" in msg and "(2 rows)" in msg, msg
+    assert sorted(re.findall(r"ts_start=2023-01-03 (\d\d:\d\d):00", msg)) == ["05:00", "05:30"], msg
+
+
+def test_warehouse_with_readings_table_is_migrated(tmp_path):
+    path = tmp_path / "home" / "warehouse.duckdb"
+    con = db.warehouse(path)
+    con.execute("DROP VIEW core.energy_readings")
+    con.execute("CREATE TABLE core.energy_readings (farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, "
+                "kwh DOUBLE, price_kzt_per_kwh DOUBLE, PRIMARY KEY (farm_id, ts_start))")
+    con.execute("INSERT INTO core.energy_readings VALUES ('A1', '2023-01-01', '2023-02-01', 7, 12), "
+                "('A2', '2023-01-01', '2023-02-01', 5, 4)")
+    con.close()
+    con = db.warehouse(path)
+    try:
+        assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = 'core' AND "
+                           "table_name = 'energy_readings'").fetchall() == [("VIEW",)]
+        assert con.execute("SELECT count(*), sum(kwh) FROM core.energy_readings").fetchall() == [(2, 12.0)]
+        assert con.execute("SELECT rows FROM core.energy_reading_segments").fetchall() == [(2,)]
+    finally:
+        con.close()

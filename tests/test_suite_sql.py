@@ -1,0 +1,86 @@
+"""The input suites run inside DuckDB (minetax.suite_sql); Great Expectations is the reference for what they mean.
+
+Every input file of the embedded default data and of the bad-input corpus is staged by the real pipeline; at the
+point where the pipeline evaluates a suite in DuckDB, the same staged relation also goes to Great Expectations
+(pandas engine), and every expectation's result must be the same: success, element count, unexpected count and
+the example rows.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from minetax import pipeline, suite_sql
+from minetax.config import Settings
+from minetax.errors import InputError
+from minetax.validate import Validator
+from tests.conftest import make_data_dir
+from tests.test_bad_input_corpus import CASES, FARMS, READINGS, _put_input
+
+_ge = Validator()
+
+
+@pytest.fixture
+def compared(monkeypatch) -> list:
+    """Make every suite evaluation also run in Great Expectations; collect (suite, DuckDB report, GE report)."""
+    seen = []
+    real = suite_sql.validate
+
+    def both(con, suite_name, relation, target):
+        mine = real(con, suite_name, relation, target)
+        frame = con.execute(f"SELECT * FROM {relation} ORDER BY _row").df()
+        seen.append((suite_name, mine, _ge.validate(suite_name, frame, target)))
+        return mine
+
+    monkeypatch.setattr(suite_sql, "validate", both)
+    return seen
+
+
+def _assert_same(seen: list) -> None:
+    assert seen
+    for suite, mine, ge in seen:
+        key = lambda r: (r["expectation"], r["column"], r["rule"])  # noqa: E731
+        theirs = {key(r): r for r in ge.results}
+        assert len(theirs) == len(ge.results) == len(mine.results), suite
+        for r in mine.results:
+            g = theirs[key(r)]
+            assert g["error"] is None, (suite, g)
+            assert (r["success"], r["element_count"], r["unexpected_count"] or 0) == \
+                (g["success"], g["element_count"], g["unexpected_count"] or 0), (suite, r, g)
+            assert sorted(r["example_rows"]) == sorted(g["example_rows"]), (suite, r, g)
+
+
+def test_default_data_same_as_great_expectations(tmp_path, compared):
+    settings = Settings.make(tmp_path / "home")
+    ctx = pipeline.begin(settings, "kz-baseline")
+    pipeline.ingest(ctx)
+    assert {s for s, _, _ in compared} >= {"input.farms", "input.energy_readings", "input.farm_hashrate",
+                                            "input.network_daily", "input.fx"}
+    _assert_same(compared)
+
+
+@pytest.fixture(scope="module")
+def valid_state(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("suite-sql")
+    data = make_data_dir(base / "data", FARMS, READINGS)
+    pipeline.run(Settings.make(base / "home", data), "kz-baseline")
+    return base
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "input"], ids=lambda c: c["case"])
+def test_corpus_case_same_as_great_expectations(case, valid_state, tmp_path, compared):
+    for part in ("data", "home"):
+        shutil.copytree(valid_state / part, tmp_path / part)
+    settings = Settings.make(tmp_path / "home", tmp_path / "data")
+    _put_input(case, settings.data_dir)
+    ctx = pipeline.begin(settings, "kz-baseline")
+    try:
+        pipeline.ingest(ctx)
+    except InputError:
+        pass  # refused or not, both engines must agree on every rule
+    if not compared:  # refused before any rule (unreadable file, missing column): nothing to compare
+        return
+    _assert_same(compared)
