@@ -16,7 +16,7 @@ WITH r AS (
     SELECT farm_id, ts_start, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt,
            epoch_us(ts_start) >= 0
              AND epoch_us(ts_start) // 86400000000 = (epoch_us(ts_end) - 1) // 86400000000 AS one_day
-    FROM core.energy_readings
+    FROM window_readings  -- core.energy_readings, only the segments that overlap the window (minetax.segments)
     WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
 )
 SELECT farm_id, DATE '1970-01-01' + CAST(any_value(epoch_us(ts_start) // 86400000000) AS INTEGER) AS day,
@@ -154,5 +154,8 @@ SELECT $run_id, $scenario_id, farm_id, month, region, metered,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_high_kzt END
 FROM m;
 
--- 4. readings_total: the kWh of all readings, once per run, for the reconciliation check of every scheme.
-CREATE OR REPLACE TEMP TABLE readings_total AS SELECT sum(kwh) AS kwh FROM core.energy_readings;
+-- 4. readings_total: the kWh of all readings as loaded (each segment's total, less the readings later files
+--    replaced), for the reconciliation check of every scheme: counted at load, independent of the model.
+CREATE OR REPLACE TEMP TABLE readings_total AS
+SELECT (SELECT coalesce(sum(kwh), 0) FROM core.energy_reading_segments)
+     - (SELECT coalesce(sum(kwh), 0) FROM core.energy_readings_replaced) AS kwh;

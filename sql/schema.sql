@@ -113,11 +113,14 @@ CREATE TABLE IF NOT EXISTS core.farms (
 -- raw copy of a loaded file when it is already typed, else a typed copy), listed here. core.energy_readings
 -- is a view over them (sql/view_energy_readings.sql); a reading replaced by a later file is listed in
 -- core.energy_readings_replaced (key and the segment it came from) and left out of the view.
+-- ts_min: first ts_start, ts_max: last ts_end of a segment; kwh: its total (for the reconciliation check).
 CREATE TABLE IF NOT EXISTS core.energy_reading_segments (
-    seq INTEGER PRIMARY KEY, sha256 VARCHAR, path VARCHAR, rows BIGINT, ts_min TIMESTAMP, ts_max TIMESTAMP,
-    run_id VARCHAR, loaded_at TIMESTAMP
+    seq INTEGER PRIMARY KEY, sha256 VARCHAR, path VARCHAR, rows BIGINT, kwh DOUBLE, ts_min TIMESTAMP,
+    ts_max TIMESTAMP, run_id VARCHAR, loaded_at TIMESTAMP
 );
-CREATE TABLE IF NOT EXISTS core.energy_readings_replaced (farm_id VARCHAR, ts_start TIMESTAMP, segment VARCHAR);
+CREATE TABLE IF NOT EXISTS core.energy_readings_replaced (
+    farm_id VARCHAR, ts_start TIMESTAMP, segment VARCHAR, kwh DOUBLE
+);
 CREATE TABLE IF NOT EXISTS core.farm_hashrate (
     farm_id VARCHAR, date DATE, hashrate_ths DOUBLE, PRIMARY KEY (farm_id, date)
 );

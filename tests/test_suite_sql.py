@@ -1,9 +1,10 @@
-"""The input suites run inside DuckDB (minetax.suite_sql); Great Expectations is the reference for what they mean.
+"""Suites run inside DuckDB by default (minetax.suite_sql); Great Expectations is the reference for what they mean.
 
-Every input file of the embedded default data and of the bad-input corpus is staged by the real pipeline; at the
-point where the pipeline evaluates a suite in DuckDB, the same staged relation also goes to Great Expectations
-(pandas engine), and every expectation's result must be the same: success, element count, unexpected count and
-the example rows.
+Every input file of the embedded default data and of the bad-input corpus is staged by the real pipeline, and the
+outputs of the default data are checked; at each point where the pipeline evaluates a suite in DuckDB, the same
+relation also goes to Great Expectations (pandas engine), and every expectation's result must be the same:
+success, element count, unexpected count and the example rows. The Great Expectations engine
+(MINETAX_VALIDATION_ENGINE=great_expectations) must give the same run.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from minetax import pipeline, suite_sql
@@ -57,9 +59,62 @@ def test_default_data_same_as_great_expectations(tmp_path, compared):
     settings = Settings.make(tmp_path / "home")
     ctx = pipeline.begin(settings, "kz-baseline")
     pipeline.ingest(ctx)
+    pipeline.estimate(ctx)
     assert {s for s, _, _ in compared} >= {"input.farms", "input.energy_readings", "input.farm_hashrate",
-                                            "input.network_daily", "input.fx"}
+                                            "input.network_daily", "input.fx", "output.farm_month",
+                                            "output.estimates", "output.reconcile", "output.country"}
     _assert_same(compared)
+
+
+def test_a_failing_output_rule_is_found_by_both_engines(tmp_path, compared, monkeypatch):
+    """Outputs pass on the default data, so break one: a check query whose estimates have a period ending before
+    it starts and a NULL tax."""
+    from minetax import db
+
+    real = db.sql_text
+
+    def broken(name):
+        text = real(name)
+        if name == "check_estimates.sql":
+            body = text.rstrip().rstrip(";")
+            return body.replace("SELECT", "SELECT * REPLACE (CASE WHEN farm_id LIKE '%1' THEN period_start "
+                                "- INTERVAL 1 DAY ELSE period_end END AS period_end) FROM (SELECT", 1) + ")"
+        return text
+
+    monkeypatch.setattr(db, "sql_text", broken)
+    settings = Settings.make(tmp_path / "home")
+    ctx = pipeline.begin(settings, "kz-baseline")
+    pipeline.ingest(ctx)
+    with pytest.raises(Exception, match="period_end"):
+        pipeline.estimate(ctx)
+    failed = [r for s, mine, _ in compared if s == "output.estimates" for r in mine.failures]
+    assert failed and all(r["unexpected_count"] > 0 for r in failed)
+    _assert_same(compared)
+
+
+def test_great_expectations_engine_gives_the_same_run(tmp_path, monkeypatch):
+    results = {}
+    for engine in ("duckdb", "great_expectations"):
+        monkeypatch.setenv("MINETAX_VALIDATION_ENGINE", engine)
+        _, path = pipeline.run(Settings.make(tmp_path / engine), "kz-baseline")
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            results[engine] = con.execute("SELECT scheme_id, farm_id, period_start, round(tax_kzt, 6) FROM estimates "
+                                          "ORDER BY ALL").fetchall()
+            checked = con.execute("SELECT count(*), count(DISTINCT suite) FROM validations").fetchall()[0]
+        finally:
+            con.close()
+        assert checked[0] > 50 and checked[1] >= 9, (engine, checked)
+    assert results["duckdb"] == results["great_expectations"] and results["duckdb"]
+
+
+def test_unknown_engine_is_refused(monkeypatch):
+    from minetax import checks
+    from minetax.errors import MinetaxError
+
+    monkeypatch.setenv("MINETAX_VALIDATION_ENGINE", "pandas")
+    with pytest.raises(MinetaxError, match="use one of duckdb, great_expectations"):
+        checks.engine()
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ import hashlib
 import duckdb
 import pandas as pd
 
-from minetax import db, runs
+from minetax import checks, db, runs, segments
 from minetax.errors import OutputValidationError
 from minetax.faults import crashpoint
 from minetax.ingest import record_validation
 from minetax.schemes import Scenario, Scheme
-from minetax.validate import Report, Validator
+from minetax.validate import Report
 
 RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind", "name", "price_lo",
                 "price_lo_inclusive", "price_hi", "price_hi_inclusive", "when_connection",
@@ -130,8 +130,8 @@ def _save_state(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
                 [scenario.scenario_id, state_version(scenario), runs.code_version(), dt.datetime.now()]).fetchall()
 
 
-def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, validator: Validator,
-             progress=None, window=None) -> list[Report]:
+def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, progress=None,
+             window=None) -> list[Report]:
     """Recompute the months that need it (see plan) in one transaction, check the outputs, and commit."""
     reports: list[Report] = []
     con.execute("BEGIN TRANSACTION").fetchall()
@@ -146,11 +146,12 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
         if progress:
             progress(f"modelling {label}")
         write_assumption_tables(con, scenario)
+        segments.window_view(con, months[0], months[1] + dt.timedelta(days=32))  # past the last month's end
         mp = {**model_params(run_id, scenario), **rng}
         db.run_file(con, "model_farm_month.sql", mp)
         db.run_file(con, "model_country_month.sql", mp)
         crashpoint("estimate:modelled")
-        reports.append(validator.validate("output.farm_month", db.query_file(con, "check_farm_month.sql", sid),
+        reports.append(checks.check_query(con, "output.farm_month", "check_farm_month.sql", sid,
                                           "model.farm_month"))
         con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()
         for scheme in scenario.schemes:
@@ -170,7 +171,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, va
             for suite, check, target in (("output.estimates", "check_estimates.sql", "tax.estimates"),
                                          ("output.reconcile", "check_reconcile.sql", "reconcile"),
                                          ("output.country", "check_country.sql", "tax.estimates_country")):
-                reports.append(validator.validate(suite, db.query_file(con, check, params),
+                reports.append(checks.check_query(con, suite, check, params,
                                                   f"{target}[{scheme.scheme_id}]"))
         if window is None:  # a backfill window does not bring the rest of the scenario up to date
             _drop_stale(con, scenario)

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from minetax import db, reading_order, segments, suite_sql
+from minetax import checks, db, reading_order, segments
 from minetax.config import SQL_DIR, Settings
 from minetax.datasets import DATASETS, Dataset
 from minetax.errors import InputError
@@ -277,18 +277,20 @@ def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
 
 
 def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, list[dict], Order | None]:
-    """Stage one file and run its suite in DuckDB; the findings are empty when it passed."""
+    """Stage one file and run its suite; the findings are empty when it passed."""
     try:
         f.rows = open_source(con, ds, f.path, f.stored_path)
     except InputError as e:
         return None, e.findings, None
+    if (SQL_DIR / f"typed_{ds.name}.sql").exists():
+        db.run_file(con, f"typed_{ds.name}.sql")
     db.run_file(con, f"stage_{ds.name}.sql")
     crashpoint("ingest:staged")
     order = None
     try:
-        if ds.name == "energy_readings":
+        if ds.name == "energy_readings":  # keys and overlaps, into readings_flags, before the suite reads them
             order = reading_order.check(con, has_core=_has_readings(con))
-        report = suite_sql.validate(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name)
+        report = checks.check_relation(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name)
     except duckdb.Error as e:  # e.g. a Parquet page that cannot be decoded, found while scanning
         raise _read_error(f.path, e) from e
     findings = [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],

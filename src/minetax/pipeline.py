@@ -16,10 +16,8 @@ from minetax import publish as pub
 from minetax.config import Settings
 from minetax.faults import crashpoint
 from minetax.schemes import Scenario, load_scenario
-from minetax.validate import Validator
 
 Progress = Callable[[str], None] | None
-_validator = Validator()
 
 
 @dataclass
@@ -58,7 +56,7 @@ def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
 def estimate(ctx: RunContext, progress: Progress = None, window=None) -> None:
     con = db.warehouse(ctx.settings.warehouse_path)
     try:
-        est.estimate(con, ctx.run_id, ctx.scenario, _validator, progress, window)
+        est.estimate(con, ctx.run_id, ctx.scenario, progress, window)
     finally:
         con.close()
 

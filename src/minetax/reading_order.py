@@ -84,6 +84,13 @@ def _one_pass(con: duckdb.DuckDBPyConnection) -> tuple[list[int], dict, set] | N
     return flagged, spans, months
 
 
+def _after_everything(con: duckdb.DuckDBPyConnection) -> bool:
+    """The file starts at or after the end of every loaded reading (a new month appended): nothing in core can
+    overlap it or be replaced by it, and the segments' listed ranges show it without reading them."""
+    return con.execute("SELECT (SELECT min(lo) FROM reading_spans) >= (SELECT max(ts_max) FROM "
+                       "core.energy_reading_segments)").fetchall()[0][0] is True
+
+
 def check(con: duckdb.DuckDBPyConnection, has_core: bool) -> Order:
     """Fill readings_flags and reading_spans for the staged file; `has_core`: core holds any readings."""
     con.execute("CREATE OR REPLACE TEMP TABLE readings_flags_raw (_row BIGINT, duplicate BOOLEAN, "
@@ -104,7 +111,7 @@ def check(con: duckdb.DuckDBPyConnection, has_core: bool) -> Order:
         if spans:
             db.insert_frame(con, "reading_spans", pa.table({
                 "farm_id": list(spans), "lo": [s[0] for s in spans.values()], "hi": [s[1] for s in spans.values()]}))
-    if has_core:
+    if has_core and not _after_everything(con):
         order.near_core = con.execute(
             "SELECT count(*) FROM (SELECT 1 FROM core.energy_readings c JOIN reading_spans s USING (farm_id) "
             "WHERE c.ts_start > s.lo - INTERVAL 32 DAY AND c.ts_start < s.hi AND c.ts_end > s.lo LIMIT 1)"

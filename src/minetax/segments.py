@@ -34,11 +34,37 @@ def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     if not paths:
         db.run_file(con, "view_energy_readings_empty.sql")
         return
+    for stmt in db.statements(_view_text(con, paths)):
+        con.execute(stmt).fetchall()
+
+
+def _view_text(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> str:
     text = db.sql_text("view_energy_readings.sql")
     text = text.replace("/*segments*/", "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]")
     replaced = con.execute("SELECT count(*) FROM core.energy_readings_replaced").fetchall()[0][0]
     if not replaced:
         text = text[:text.index("/*replaced*/")] + text[text.index("/*end*/") + len("/*end*/"):]
+    return text
+
+
+def home_of(con: duckdb.DuckDBPyConnection) -> Path:
+    """MINETAX_HOME of an open warehouse (the folder of its file)."""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(path[0][0]).parent
+
+
+def window_view(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
+    """Temp view window_readings: core.energy_readings restricted to the segments that may hold readings starting
+    in [lo, hi) (by their listed time range), so a run recomputing one new month reads that month's file, not
+    three years of readings whose row groups (one farm each, over all years) min/max pruning cannot skip."""
+    rows = con.execute("SELECT path FROM core.energy_reading_segments WHERE ts_min < ? AND ts_max > ? ORDER BY seq",
+                       [hi, lo]).fetchall()
+    if not rows:
+        con.execute("CREATE OR REPLACE TEMP VIEW window_readings AS SELECT * FROM core.energy_readings WHERE false"
+                    ).fetchall()
+        return
+    text = _view_text(con, [home_of(con) / r[0] for r in rows])
+    text = text.replace("CREATE OR REPLACE VIEW core.energy_readings", "CREATE OR REPLACE TEMP VIEW window_readings")
     for stmt in db.statements(text):
         con.execute(stmt).fetchall()
 
@@ -68,9 +94,10 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
     if replaces:
         db.run_file(con, "replace_energy_readings.sql")
     lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
+    kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
     con.execute("INSERT INTO core.energy_reading_segments VALUES "
-                "((SELECT coalesce(max(seq), 0) + 1 FROM core.energy_reading_segments), ?, ?, ?, ?, ?, ?, ?)",
-                [sha256, str(path.relative_to(home)), rows, lo, hi, run_id, dt.datetime.now()]).fetchall()
+                "((SELECT coalesce(max(seq), 0) + 1 FROM core.energy_reading_segments), ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sha256, str(path.relative_to(home)), rows, kwh, lo, hi, run_id, dt.datetime.now()]).fetchall()
     refresh_view(con, home)
     return path
 
@@ -91,11 +118,13 @@ def migrate(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     os.replace(tmp, path)
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
-        lo, hi, n = con.execute("SELECT min(ts_start), max(ts_end), count(*) FROM core.energy_readings").fetchall()[0]
+        lo, hi, n, kwh = con.execute("SELECT min(ts_start), max(ts_end), count(*), sum(kwh) "
+                                     "FROM core.energy_readings").fetchall()[0]
         con.execute("DROP TABLE core.energy_readings").fetchall()
         if n:
-            con.execute("INSERT INTO core.energy_reading_segments VALUES (1, 'migrated-table', ?, ?, ?, ?, "
-                        "'migration', ?)", [str(path.relative_to(home)), n, lo, hi, dt.datetime.now()]).fetchall()
+            con.execute("INSERT INTO core.energy_reading_segments VALUES (1, 'migrated-table', ?, ?, ?, ?, ?, "
+                        "'migration', ?)", [str(path.relative_to(home)), n, kwh, lo, hi, dt.datetime.now()]
+                        ).fetchall()
         refresh_view(con, home)
         con.execute("COMMIT").fetchall()
     except BaseException:

@@ -21,7 +21,8 @@ import duckdb
 from minetax.validate import Report, describe, load_suite_doc, result_column
 
 ROW_RULES = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
-             "expect_column_values_to_be_between", "expect_column_values_to_match_regex"}
+             "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+             "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"}
 KEY_RULES = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 SUPPORTED = ROW_RULES | KEY_RULES
 EXAMPLES = 20  # as many example rows as Great Expectations' partial_unexpected_index_list
@@ -45,6 +46,11 @@ def unexpected(cfg: dict, types: dict[str, str] | None = None) -> str:
     """The SQL condition that makes a row unexpected under a row rule (missing values ignored except by not-null).
     A NaN in a floating-point column is missing, as in pandas (`types`: column name -> DuckDB type)."""
     kw, etype = cfg["kwargs"], cfg["type"]
+    if etype.startswith("expect_column_pair_values"):  # rows with both values missing are ignored, as in GE
+        a, b = ident(kw["column_A"]), ident(kw["column_B"])
+        op = ">=" if kw.get("or_equal") else ">"
+        ok = f"{a} {op} {b}" if etype == "expect_column_pair_values_a_to_be_greater_than_b" else f"{a} = {b}"
+        return f"NOT ({a} IS NULL AND {b} IS NULL) AND NOT coalesce({ok}, false)"
     col = ident(kw["column"])
     missing = (f"({col} IS NULL OR isnan({col}))" if (types or {}).get(kw["column"]) in ("DOUBLE", "FLOAT")
                else f"{col} IS NULL")

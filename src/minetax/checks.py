@@ -1,0 +1,60 @@
+"""Run a Great Expectations suite on staged input or on an output check query, with the chosen engine.
+
+The suites (expectations/*.json) are the contract, whichever engine evaluates them:
+
+- `duckdb` (the default): minetax.suite_sql, inside DuckDB, one scan per suite. A run then never imports
+  Great Expectations, whose import and context cost about 3 s per process (measured in BENCHMARKS.md), and
+  never copies a staged file into pandas.
+- `great_expectations`: Great Expectations itself (pandas engine) on the same rows, for an audit run or to
+  check the DuckDB engine; set MINETAX_VALIDATION_ENGINE=great_expectations.
+
+tests/test_suite_sql.py runs both engines on every input and output suite of the embedded data and the
+bad-input corpus and requires the same result for every expectation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+
+import duckdb
+
+from minetax import db, suite_sql
+from minetax.errors import MinetaxError
+from minetax.validate import Report
+
+ENGINES = ("duckdb", "great_expectations")
+
+
+def engine() -> str:
+    name = os.environ.get("MINETAX_VALIDATION_ENGINE", "duckdb").strip().lower().replace("-", "_") or "duckdb"
+    if name not in ENGINES:
+        raise MinetaxError(f"MINETAX_VALIDATION_ENGINE={name!r}: use one of {', '.join(ENGINES)}")
+    return name
+
+
+@cache
+def _great_expectations():
+    from minetax.validate import Validator
+
+    return Validator()
+
+
+def check_relation(con: duckdb.DuckDBPyConnection, suite: str, relation: str, target: str) -> Report:
+    """The suite on a staged relation with a `_row` column (an input file's rows)."""
+    if engine() == "great_expectations":
+        return _great_expectations().validate(suite, con.execute(f"SELECT * FROM {relation} ORDER BY _row").df(),
+                                              target)
+    return suite_sql.validate(con, suite, relation, target)
+
+
+def check_query(con: duckdb.DuckDBPyConnection, suite: str, sql_file: str, params: dict, target: str) -> Report:
+    """The suite on the rows of a single-statement check query (sql/check_*.sql)."""
+    if engine() == "great_expectations":
+        return _great_expectations().validate(suite, db.query_file(con, sql_file, params), target)
+    (stmt,) = db.statements(db.sql_text(sql_file))
+    used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", stmt)}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE check_result AS SELECT row_number() OVER () AS _row, * "
+                f"FROM ({stmt})", used or None).fetchall()
+    return suite_sql.validate(con, suite, "check_result", target)
