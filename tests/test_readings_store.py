@@ -65,8 +65,9 @@ def _hourly(farm: str, day: int, hours: int) -> list[list]:
              f"2023-01-{day:02d} {h + 1:02d}:00:00", 10, 12] for h in range(hours)]
 
 
-@pytest.mark.parametrize("shuffled", [False, True], ids=["in order (one pass)", "shuffled (general check)"])
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "shuffled"])
 def test_overlap_found_in_either_order(tmp_path, shuffled):
+    """The one pass flags the overlap (in order) or does not apply (shuffled); either way the rows are named."""
     data = make_data_dir(tmp_path / "data", FARMS, [])
     rows = _hourly("A1", 3, 24) + _hourly("A2", 3, 24)
     rows[30] = ["A2", "2023-01-03 05:30:00", "2023-01-03 06:30:00", 10, 12]  # instead of 06:00: clashes with 05:00
@@ -98,3 +99,21 @@ def test_warehouse_with_readings_table_is_migrated(tmp_path):
         assert con.execute("SELECT rows FROM core.energy_reading_segments").fetchall() == [(2,)]
     finally:
         con.close()
+
+
+def test_ordered_file_passes_in_one_pass_and_an_unordered_one_in_the_general_check(tmp_path, monkeypatch):
+    from minetax import reading_order
+
+    seen = []
+    real = reading_order.check
+    monkeypatch.setattr(reading_order, "check", lambda con, has_core: seen.append(real(con, has_core)) or seen[-1])
+    rows = _hourly("A1", 3, 24) + _hourly("A2", 3, 24)
+    for shuffled in (False, True):
+        data = make_data_dir(tmp_path / f"data{shuffled}", FARMS, [])
+        if shuffled:
+            random.Random(5).shuffle(rows)
+        write_csv(data / "energy_readings.csv", HEADER, rows)
+        pipeline.run(Settings.make(tmp_path / f"home{shuffled}", data), "kz-baseline")
+    assert [o.ordered for o in seen] == [True, False]
+    assert seen[0].months == {dt.date(2023, 1, 1)} and not seen[0].near_core
+

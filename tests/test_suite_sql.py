@@ -99,13 +99,16 @@ def test_great_expectations_engine_gives_the_same_run(tmp_path, monkeypatch):
         _, path = pipeline.run(Settings.make(tmp_path / engine), "kz-baseline")
         con = duckdb.connect(str(path), read_only=True)
         try:
-            results[engine] = con.execute("SELECT scheme_id, farm_id, period_start, round(tax_kzt, 6) FROM estimates "
+            results[engine] = con.execute("SELECT scheme_id, farm_id, period_start, tax_kzt FROM estimates "
                                           "ORDER BY ALL").fetchall()
             checked = con.execute("SELECT count(*), count(DISTINCT suite) FROM validations").fetchall()[0]
         finally:
             con.close()
         assert checked[0] > 50 and checked[1] >= 9, (engine, checked)
-    assert results["duckdb"] == results["great_expectations"] and results["duckdb"]
+    # the same rows; tax equal up to the order of DuckDB's parallel float sums (1e-9 relative)
+    duck, ge = results["duckdb"], results["great_expectations"]
+    assert duck and [r[:3] for r in duck] == [r[:3] for r in ge]
+    assert [r[3] for r in duck] == pytest.approx([r[3] for r in ge], rel=1e-9, abs=1e-6)
 
 
 def test_unknown_engine_is_refused(monkeypatch):
