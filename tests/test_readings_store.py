@@ -117,3 +117,40 @@ def test_ordered_file_passes_in_one_pass_and_an_unordered_one_in_the_general_che
     assert [o.ordered for o in seen] == [True, False]
     assert seen[0].months == {dt.date(2023, 1, 1)} and not seen[0].near_core
 
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "shuffled"])
+def test_overlap_with_loaded_readings_is_refused(tmp_path, shuffled):
+    """A new file's reading that overlaps one already in core (another key) is refused, in either path."""
+    data = make_data_dir(tmp_path / "data", FARMS, READINGS)  # A1 holds whole-month readings for 2023-01 and -02
+    settings = Settings.make(tmp_path / "home", data)
+    pipeline.run(settings, "kz-baseline")
+    rows = _hourly("A2", 3, 24)  # A2 has a reading for all of 2023-01 already: every hour overlaps it
+    rows = [["A1", "2023-03-01 00:00:00", "2023-03-01 01:00:00", 10, 12], *rows[:2]]
+    if shuffled:
+        rows = [rows[2], rows[0], rows[1]]  # not in (farm, time) order: the general check
+    write_csv(settings.inbox_dir / "energy_readings-late.csv", HEADER, rows)
+    with pytest.raises(InputError) as e:
+        pipeline.run(settings, "kz-baseline")
+    msg = str(e.value)
+    assert "rule readings of a farm do not overlap" in msg and "(2 rows)" in msg, msg
+    assert sorted(re.findall(r"farm_id=(A\d), ts_start=2023-0(\d)-0\d (\d\d):", msg)) == \
+        [("A2", "1", "00"), ("A2", "1", "01")], msg
+    assert _q(settings, "SELECT count(*) FROM core.energy_reading_segments") == [(1,)]
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["in order", "shuffled"])
+def test_a_long_reading_covering_several_flags_them_all(tmp_path, shuffled):
+    data = make_data_dir(tmp_path / "data", FARMS, [])
+    rows = [["A1", "2023-01-03 00:00:00", "2023-01-03 10:00:00", 10, 12],  # covers the next two, not only one
+            ["A1", "2023-01-03 01:00:00", "2023-01-03 02:00:00", 1, 12],
+            ["A1", "2023-01-03 03:00:00", "2023-01-03 04:00:00", 1, 12],
+            ["A1", "2023-01-03 10:00:00", "2023-01-03 11:00:00", 1, 12]]
+    if shuffled:
+        rows = [rows[2], rows[0], rows[3], rows[1]]
+    write_csv(data / "energy_readings.csv", HEADER, rows)
+    with pytest.raises(InputError) as e:
+        pipeline.run(Settings.make(tmp_path / "home", data), "kz-baseline")
+    msg = str(e.value)
+    assert "rule readings of a farm do not overlap" in msg and "(3 rows)" in msg, msg
+    assert sorted(re.findall(r"ts_start=2023-01-03 (\d\d):00", msg)) == ["00", "01", "03"], msg

@@ -9,9 +9,6 @@ success, element count, unexpected count and the example rows. The Great Expecta
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import duckdb
 import pytest
 
@@ -19,8 +16,7 @@ from minetax import pipeline, suite_sql
 from minetax.config import Settings
 from minetax.errors import InputError
 from minetax.validate import Validator
-from tests.conftest import make_data_dir
-from tests.test_bad_input_corpus import CASES, FARMS, READINGS, _put_input
+from tests.test_bad_input_corpus import CASES, _put_input, settings, valid_state  # noqa: F401 (fixtures)
 
 _ge = Validator()
 
@@ -56,8 +52,8 @@ def _assert_same(seen: list) -> None:
 
 
 def test_default_data_same_as_great_expectations(tmp_path, compared):
-    settings = Settings.make(tmp_path / "home")
-    ctx = pipeline.begin(settings, "kz-baseline")
+    local = Settings.make(tmp_path / "home")
+    ctx = pipeline.begin(local, "kz-baseline")
     pipeline.ingest(ctx)
     pipeline.estimate(ctx)
     assert {s for s, _, _ in compared} >= {"input.farms", "input.energy_readings", "input.farm_hashrate",
@@ -82,8 +78,8 @@ def test_a_failing_output_rule_is_found_by_both_engines(tmp_path, compared, monk
         return text
 
     monkeypatch.setattr(db, "sql_text", broken)
-    settings = Settings.make(tmp_path / "home")
-    ctx = pipeline.begin(settings, "kz-baseline")
+    local = Settings.make(tmp_path / "home")
+    ctx = pipeline.begin(local, "kz-baseline")
     pipeline.ingest(ctx)
     with pytest.raises(Exception, match="period_end"):
         pipeline.estimate(ctx)
@@ -120,19 +116,8 @@ def test_unknown_engine_is_refused(monkeypatch):
         checks.engine()
 
 
-@pytest.fixture(scope="module")
-def valid_state(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("suite-sql")
-    data = make_data_dir(base / "data", FARMS, READINGS)
-    pipeline.run(Settings.make(base / "home", data), "kz-baseline")
-    return base
-
-
 @pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "input"], ids=lambda c: c["case"])
-def test_corpus_case_same_as_great_expectations(case, valid_state, tmp_path, compared):
-    for part in ("data", "home"):
-        shutil.copytree(valid_state / part, tmp_path / part)
-    settings = Settings.make(tmp_path / "home", tmp_path / "data")
+def test_corpus_case_same_as_great_expectations(case, settings, compared):  # noqa: F811 (the corpus fixture)
     _put_input(case, settings.data_dir)
     ctx = pipeline.begin(settings, "kz-baseline")
     try:

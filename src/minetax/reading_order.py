@@ -1,12 +1,13 @@
 """Duplicate keys and overlapping intervals of a staged readings file, in one pass when the file is in order.
 
 Meters export a farm's readings one after another in time. For such a file (each farm's rows together, ts_start
-strictly increasing within them) a reading can overlap only its neighbour, and no key can repeat, so one
-streamed pass in file order settles both rules without sorting 100M rows: overlapping neighbours are flagged
-(both rows, as the general check does). The same pass yields each farm's time span and the months the file
-covers. Any other file (rows out of order, a farm in two places, a missing key value) takes the general check,
-sql/flags_energy_readings.sql (a window over the file sorted by farm and time). Overlaps with readings already
-in core are checked in SQL in both cases, near the file's span only (sql/flags_core_energy_readings.sql).
+strictly increasing and ts_end not decreasing within them) a reading that overlaps any other also overlaps a
+neighbour, and no key can repeat, so one streamed pass in file order settles both rules without sorting 100M
+rows: overlapping neighbours are flagged (both rows, as the general check does). The same pass yields each
+farm's time span and the months the file covers. Any other file (rows out of order, a farm in two places, a
+reading inside its predecessor, a missing key value) takes the general check, sql/flags_energy_readings.sql with
+sql/overlaps_energy_readings.sql (a window over the file sorted by farm and time). Overlaps with readings
+already in core are checked in SQL in both cases, near the file's span only (sql/flags_core_energy_readings.sql).
 
 Results go to temp table readings_flags (_row, duplicate, overlapping; flagged rows only), which the staging
 view joins, and reading_spans (farm_id, lo, hi).
@@ -51,7 +52,7 @@ def _one_pass(con: duckdb.DuckDBPyConnection) -> tuple[list[int], dict, set] | N
             return None
         first = (rows[0].as_py(), farm[0].as_py(), start[0].as_py(), end[0].as_py())
         if last is not None and last[1] == first[1]:  # the previous batch's farm goes on
-            if first[2] <= last[2]:
+            if first[2] <= last[2] or first[3] < last[3]:
                 return None
             if first[2] < last[3]:
                 flagged += [last[0], first[0]]
@@ -65,6 +66,8 @@ def _one_pass(con: duckdb.DuckDBPyConnection) -> tuple[list[int], dict, set] | N
         same = pc.equal(farm[1:], farm[:-1])
         if pc.any(pc.and_(same, pc.less_equal(start[1:], start[:-1]))).as_py():
             return None  # time not increasing within a farm: a repeated key, or rows out of order
+        if pc.any(pc.and_(same, pc.less(end[1:], end[:-1]))).as_py():
+            return None  # a reading inside the previous one: the next may be inside it too, not only its neighbour
         for i in pc.indices_nonzero(pc.invert(same)).to_pylist():  # farm[i]'s rows end, farm[i + 1]'s begin
             f, g = farm[i].as_py(), farm[i + 1].as_py()
             done.add(f)
@@ -101,6 +104,7 @@ def check(con: duckdb.DuckDBPyConnection, has_core: bool) -> Order:
     order = Order(ordered=found is not None)
     if found is None:
         db.run_file(con, "flags_energy_readings.sql")
+        db.run_file(con, "overlaps_energy_readings.sql")
         db.run_file(con, "spans_energy_readings.sql")
     else:
         rows, spans, order.months = found
@@ -118,6 +122,7 @@ def check(con: duckdb.DuckDBPyConnection, has_core: bool) -> Order:
         ).fetchall()[0][0] > 0
         if order.near_core and order.ordered:
             db.run_file(con, "flags_core_energy_readings.sql")
+            db.run_file(con, "overlaps_energy_readings.sql")
     con.execute("INSERT INTO readings_flags SELECT _row, bool_or(duplicate), bool_or(overlapping) "
                 "FROM readings_flags_raw GROUP BY _row").fetchall()
     return order
