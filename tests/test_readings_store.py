@@ -154,3 +154,31 @@ def test_a_long_reading_covering_several_flags_them_all(tmp_path, shuffled):
     msg = str(e.value)
     assert "rule readings of a farm do not overlap" in msg and "(3 rows)" in msg, msg
     assert sorted(re.findall(r"ts_start=2023-01-03 (\d\d):00", msg)) == ["00", "01", "03"], msg
+
+
+def test_parquet_page_that_cannot_be_decoded_is_quarantined(tmp_path):
+    """The footer is intact, so the file opens; a data page is garbage, found only while the file is scanned."""
+    data = make_data_dir(tmp_path / "data", FARMS, READINGS)
+    settings = Settings.make(tmp_path / "home", data)
+    pipeline.run(settings, "kz-baseline")
+    n, t0 = 20000, dt.datetime(2023, 3, 1)
+    table = pa.table({"farm_id": ["A1"] * n,
+                      "ts_start": pa.array([t0 + dt.timedelta(minutes=15 * i) for i in range(n)], pa.timestamp("us")),
+                      "ts_end": pa.array([t0 + dt.timedelta(minutes=15 * i + 15) for i in range(n)],
+                                         pa.timestamp("us")),
+                      "kwh": [1.0] * n, "price_kzt_per_kwh": [12.0] * n})
+    path = settings.inbox_dir / "energy_readings-broken.parquet"
+    pq.write_table(table, path, compression="zstd", row_group_size=5000)
+    column = pq.ParquetFile(path).metadata.row_group(2).column(1)
+    raw = bytearray(path.read_bytes())
+    for i in range(column.data_page_offset + 40, column.data_page_offset + 100):
+        raw[i] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    before = _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings")
+    with pytest.raises(InputError) as e:
+        pipeline.run(settings, "kz-baseline")
+    msg = str(e.value)
+    assert "energy_readings-broken.parquet" in msg and "readable CSV or Parquet file" in msg, msg
+    assert _q(settings, "SELECT dataset, file_name FROM meta.quarantine") == \
+        [("energy_readings", "energy_readings-broken.parquet")]
+    assert _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings") == before

@@ -68,7 +68,7 @@ UTF8_RULE = "file is valid UTF-8 text (not valid UTF-8: save the CSV as UTF-8, e
 FIELDS_RULE = "every line has as many fields as the header line (a text value with an unquoted comma?)"
 
 
-def _read_error(path: Path, e: duckdb.Error) -> InputError:
+def _read_error(path: Path, e: Exception) -> InputError:
     """A file DuckDB cannot read: say why in words (encoding, ragged line, broken Parquet), with its line."""
     lines = [ln.strip() for ln in str(e).splitlines()
              if ln.strip() and not ln.startswith("LINE ") and ln.strip().strip("^")]
@@ -276,6 +276,11 @@ def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
     return found
 
 
+class ScanError(InputError):
+    """A file that failed while it was scanned (its footer and schema were readable): the error aborted the
+    load's transaction, so no further file can be checked in it."""
+
+
 def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, list[dict], Order | None]:
     """Stage one file and run its suite; the findings are empty when it passed."""
     try:
@@ -291,8 +296,9 @@ def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, lis
         if ds.name == "energy_readings":  # keys and overlaps, into readings_flags, before the suite reads them
             order = reading_order.check(con, has_core=_has_readings(con))
         report = checks.check_relation(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name)
-    except duckdb.Error as e:  # e.g. a Parquet page that cannot be decoded, found while scanning
-        raise _read_error(f.path, e) from e
+    except (duckdb.Error, pa.ArrowException, OSError) as e:  # e.g. a Parquet page that cannot be decoded (DuckDB,
+        # or by the Arrow stream of the order check), found while scanning
+        raise ScanError(str(f.path), _read_error(f.path, e).findings) from e
     findings = [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
                  "unexpected_count": r["unexpected_count"],
                  "examples": _examples(con, ds, r["example_rows"]) or ([r["error"]] if r["error"] else [])}
@@ -355,7 +361,12 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                 f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
                                      [ds.name, f.sha256]).fetchone()[0]
                 continue
-            report, findings, order = _stage_and_check(con, ds, f)
+            try:
+                report, findings, order = _stage_and_check(con, ds, f)
+            except ScanError as e:  # the transaction is aborted: refuse the batch with this file named
+                f.status = "quarantined"
+                rejected.append((f, e.findings))
+                break
             crashpoint("ingest:validated")
             if report:
                 reports.append(report)
