@@ -23,18 +23,26 @@ def statements(text: str) -> list[str]:
     return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
 
 
+def bound(stmt: str, params: dict | None) -> dict | None:
+    """The named $parameters a statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)} or None
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (for what cannot be a bound parameter: file paths in table functions, COPY, views)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def run_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run every statement of sql/<name>, binding the named $parameters each statement uses."""
     for stmt in statements(sql_text(name)):
-        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
-        con.execute(stmt, used or None).fetchall()
+        con.execute(stmt, bound(stmt, params)).fetchall()
 
 
 def query_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
     """Run a single-statement SQL file and return the relation's rows as a DataFrame."""
     (stmt,) = statements(sql_text(name))
-    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", stmt)}
-    return con.execute(stmt, used or None).df()
+    return con.execute(stmt, bound(stmt, params)).df()
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -129,8 +129,7 @@ def _delimiter(header: str) -> str:
     return next((d for d in (",", ";", "\t") if d in header), ",")
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_quote = db.literal
 
 
 def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, stored: Path | None = None) -> int:

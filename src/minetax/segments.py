@@ -40,7 +40,7 @@ def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
 
 def _view_text(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> str:
     text = db.sql_text("view_energy_readings.sql")
-    text = text.replace("/*segments*/", "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]")
+    text = text.replace("/*segments*/", "[" + ", ".join(db.literal(p) for p in paths) + "]")
     replaced = con.execute("SELECT count(*) FROM core.energy_readings_replaced").fetchall()[0][0]
     if not replaced:
         text = text[:text.index("/*replaced*/")] + text[text.index("/*end*/") + len("/*end*/"):]
@@ -77,6 +77,16 @@ def _typed_as_core(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM src_energy_readings WHERE farm_id <> trim(farm_id)").fetchall()[0][0] == 0
 
 
+def _write_segment(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> None:
+    """Write the core columns of `source` (a relation, with any ORDER BY) to a Parquet segment: aside, then
+    renamed, so a crash never leaves a half-written segment under its final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    con.execute(f"COPY (SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh FROM {source}) "
+                f"TO {db.literal(tmp)} (FORMAT parquet, COMPRESSION zstd)").fetchall()
+    os.replace(tmp, path)
+
+
 def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, rows: int, run_id: str,
         replaces: bool) -> Path:
     """List the staged readings file (validated) as a segment; `replaces`: core holds readings it may replace.
@@ -86,11 +96,7 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
     else:
         path = segment_dir(home) / f"{sha256}.parquet"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".parquet.tmp")
-            con.execute(f"COPY (SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh FROM typed_energy_readings) "
-                        f"TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
-            os.replace(tmp, path)
+            _write_segment(con, "typed_energy_readings", path)
     if replaces:
         db.run_file(con, "replace_energy_readings.sql")
     lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
@@ -110,12 +116,7 @@ def migrate(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     if not kind or kind[0][0] != "BASE TABLE":
         return
     path = segment_dir(home) / "migrated-table.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
-    con.execute(f"COPY (SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh FROM core.energy_readings "
-                f"ORDER BY farm_id, ts_start) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' "
-                "(FORMAT parquet, COMPRESSION zstd)").fetchall()
-    os.replace(tmp, path)
+    _write_segment(con, "core.energy_readings ORDER BY farm_id, ts_start", path)
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
         lo, hi, n, kwh = con.execute("SELECT min(ts_start), max(ts_end), count(*), sum(kwh) "

@@ -18,6 +18,7 @@ import math
 
 import duckdb
 
+from minetax import db
 from minetax.validate import Report, describe, load_suite_doc, result_column
 
 ROW_RULES = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
@@ -39,7 +40,7 @@ def literal(value) -> str:
         if not math.isfinite(value):
             raise ValueError(f"not a finite number: {value}")
         return repr(float(value))
-    return "'" + str(value).replace("'", "''") + "'"
+    return db.literal(value)
 
 
 def unexpected(cfg: dict, types: dict[str, str] | None = None) -> str:

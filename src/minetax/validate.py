@@ -1,8 +1,9 @@
 """Great Expectations suites (expectations/*.json) run on frames; results as plain rows.
 
-Suites are JSON files reviewed like code. Output suites run here, in Great Expectations, on the check
-queries' frames (thousands of rows). Input suites run on the typed staging tables inside DuckDB
-(minetax.suite_sql), tested equal to this engine; `_row` (the row number in the file) points at bad rows.
+Suites are JSON files reviewed like code. By default a run evaluates them inside DuckDB (minetax.suite_sql);
+this module is the Great Expectations engine itself, used when MINETAX_VALIDATION_ENGINE=great_expectations and
+by the tests that hold the DuckDB engine equal to it (minetax.checks). `_row` (the row number in the file)
+points at bad rows.
 """
 
 from __future__ import annotations
