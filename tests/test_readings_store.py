@@ -106,7 +106,8 @@ def test_ordered_file_passes_in_one_pass_and_an_unordered_one_in_the_general_che
 
     seen = []
     real = reading_order.check
-    monkeypatch.setattr(reading_order, "check", lambda con, has_core: seen.append(real(con, has_core)) or seen[-1])
+    monkeypatch.setattr(reading_order, "check", lambda con, has_core, **kw: seen.append(real(con, has_core, **kw))
+                        or seen[-1])
     rows = _hourly("A1", 3, 24) + _hourly("A2", 3, 24)
     for shuffled in (False, True):
         data = make_data_dir(tmp_path / f"data{shuffled}", FARMS, [])
@@ -182,3 +183,68 @@ def test_parquet_page_that_cannot_be_decoded_is_quarantined(tmp_path):
     assert _q(settings, "SELECT dataset, file_name FROM meta.quarantine") == \
         [("energy_readings", "energy_readings-broken.parquet")]
     assert _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings") == before
+
+
+def _t(day: int, h: int, m: int = 0) -> dt.datetime:
+    return dt.datetime(2023, 1, 1) + dt.timedelta(days=day - 1, hours=h, minutes=m)
+
+
+def _rows(farm: str, day: int, n: int, step: int = 60) -> list[tuple]:
+    return [(farm, _t(day, 0, i * step), _t(day, 0, (i + 1) * step)) for i in range(n)]
+
+
+PASS_CASES = {
+    "in order": _rows("A1", 1, 30) + _rows("A2", 1, 30),
+    "overlap at a batch edge": _rows("A1", 1, 4) + [("A1", _t(1, 3, 30), _t(1, 4, 30))] + _rows("A2", 1, 5),
+    "overlap within a batch": _rows("A1", 1, 2) + [("A1", _t(1, 1, 30), _t(1, 2, 30)), ("A1", _t(1, 3), _t(1, 4))],
+    "months with a gap": [("A1", dt.datetime(2023, 1, 5), dt.datetime(2023, 1, 6)),
+                          ("A1", dt.datetime(2023, 3, 31, 23), dt.datetime(2023, 4, 1)),
+                          ("A1", dt.datetime(2023, 4, 1), dt.datetime(2023, 4, 2))] + _rows("A2", 40, 3),
+    "ids written with spaces": _rows("A1", 1, 3) + [(" A1 ", _t(1, 3), _t(1, 4))] + _rows("A2\u00a0", 1, 3),
+    "farm seen twice": _rows("A1", 1, 3) + _rows("A2", 1, 3) + _rows("A1", 2, 3),
+    "repeated key": _rows("A1", 1, 3) + [("A1", _t(1, 2), _t(1, 3))],
+    "reading inside the previous": [("A1", _t(1, 0), _t(1, 10)), ("A1", _t(1, 1), _t(1, 2))],
+    "missing farm": _rows("A1", 1, 3) + [(None, _t(1, 5), _t(1, 6))],
+}
+
+
+@pytest.mark.parametrize("case", PASS_CASES)
+def test_one_pass_reads_typed_parquet_as_the_typed_view_does(tmp_path, monkeypatch, case):
+    """The Arrow read of a typed Parquet file (farm ids as dictionary codes, batches cut at row groups) finds the
+    same flags, spans and months as the DuckDB stream of the typed view (batches of 4 rows), and an ordered file's
+    flags are those of the general SQL check."""
+    from minetax import reading_order
+
+    rows = PASS_CASES[case]
+    path = tmp_path / "r.parquet"
+    pq.write_table(pa.table({"farm_id": [r[0] for r in rows], "ts_start": pa.array([r[1] for r in rows],
+                                                                                      pa.timestamp("us")),
+                             "ts_end": pa.array([r[2] for r in rows], pa.timestamp("us")),
+                             "kwh": [1.0] * len(rows), "price_kzt_per_kwh": [12.0] * len(rows)}),
+                   path, row_group_size=3)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA core").fetchall()
+    db.run_file(con, "view_energy_readings_empty.sql")
+    con.execute(f"CREATE TEMP VIEW src_energy_readings AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 "
+                f"AS _row FROM read_parquet({db.literal(str(path))}, file_row_number = true)").fetchall()
+    db.run_file(con, "typed_energy_readings.sql")
+    monkeypatch.setattr(reading_order, "BATCH", 4)
+    assert reading_order._parquet_typed(path)
+    by_arrow, by_duckdb = reading_order._one_pass(con, path), reading_order._one_pass(con)
+    assert by_arrow == by_duckdb
+    if case in ("farm seen twice", "repeated key", "reading inside the previous", "missing farm"):
+        assert by_arrow is None
+        return
+    flagged, spans, months = by_arrow
+    expected = con.execute("SELECT DISTINCT CAST(date_trunc('month', ts_start) AS DATE) FROM typed_energy_readings"
+                           ).fetchall()
+    assert months == {m for (m,) in expected}
+    assert spans == {f: [lo, hi] for f, lo, hi in con.execute(
+        "SELECT farm_id, min(ts_start), max(ts_end) FROM typed_energy_readings GROUP BY farm_id").fetchall()}
+    con.execute("CREATE TEMP TABLE readings_flags_raw (_row BIGINT, duplicate BOOLEAN, overlapping BOOLEAN)"
+                ).fetchall()
+    db.run_file(con, "flags_energy_readings.sql")
+    db.run_file(con, "overlaps_energy_readings.sql")
+    general = con.execute("SELECT DISTINCT _row FROM readings_flags_raw WHERE overlapping ORDER BY _row").fetchall()
+    assert sorted(set(flagged)) == [r for (r,) in general]
+    assert bool(flagged) == ("overlap" in case)

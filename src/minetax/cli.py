@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -58,12 +59,19 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
     settings.ensure()
     prefect_env(settings)
     with console.status(f"{scenario}: starting Prefect (temporary local API)…") as status:
+        from minetax import temporary_api
+
+        ready = temporary_api.start()  # boots while Prefect and the flows are imported
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
         import flows.pipeline
 
-        state = getattr(flows.pipeline, flow_name)(
-            home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
-            schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(f"{scenario}: {msg}…"),
-            return_state=True, **extra)
+        url = ready()
+        with temporary_settings({PREFECT_API_URL: url}) if url else contextlib.nullcontext():
+            state = getattr(flows.pipeline, flow_name)(
+                home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
+                schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(f"{scenario}: {msg}…"),
+                return_state=True, **extra)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
         if isinstance(exc, MinetaxError):

@@ -293,7 +293,8 @@ def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, lis
     order = None
     try:
         if ds.name == "energy_readings":  # keys and overlaps, into readings_flags, before the suite reads them
-            order = reading_order.check(con, has_core=_has_readings(con))
+            order = reading_order.check(con, has_core=_has_readings(con),
+                                        parquet=(f.stored_path or f.path) if f.path.suffix == ".parquet" else None)
         report = checks.check_relation(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name)
     except (duckdb.Error, pa.ArrowException, OSError) as e:  # e.g. a Parquet page that cannot be decoded (DuckDB,
         # or by the Arrow stream of the order check), found while scanning

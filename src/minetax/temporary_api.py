@@ -1,0 +1,109 @@
+"""Prefect's temporary local API for `minetax run`, started first, so it comes up while the flows are imported.
+
+Left to Prefect, the temporary API starts when the first flow calls it: the calling process imports the whole
+server package (2–3 s here) only to launch a subprocess, then waits while that subprocess imports the same code
+and answers (3–4 s), one after the other. Started here before Prefect is imported, the subprocess boots while
+this process imports Prefect and the flows, and this process never imports the server: `minetax run` on the
+embedded data measured 9.0 s with Prefect's own start and 5.6 s with this one (a Prefect home whose database
+exists; BENCHMARKS.md).
+
+It is the same server Prefect starts: the same command (uvicorn with prefect.server.api.server:create_app), the
+same environment flags (UI off; an ephemeral server, so no background services), the same database under
+PREFECT_HOME. The flow is pointed at it with PREFECT_API_URL for its duration, and it is stopped at the end. When
+PREFECT_API_URL is already set (a running Prefect server), none is started: the flow uses that server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+STARTUP_TIMEOUT_S = 120.0  # a busy 2-core machine can take long; Prefect's own default is 20 s
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TemporaryAPI:
+    """A Prefect API server in a subprocess on 127.0.0.1: launch, wait, stop (also at exit)."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()  # the server's error output, shown if it fails to start
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def launch(self) -> None:
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+               "PREFECT__SERVER_FINAL": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app", "--host",
+             "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def _errors(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
+
+    def wait(self, timeout: float = STARTUP_TIMEOUT_S) -> str:
+        """Block until the API answers its health check; return its URL. Raise with the server's own error
+        output if it exits or does not answer in time."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self._errors()
+                if "address already in use" in err.lower():  # the port was taken after it was chosen
+                    self.port = _free_port()
+                    self.log.seek(0)
+                    self.log.truncate()
+                    self.launch()
+                    continue
+                raise RuntimeError(f"the temporary Prefect API exited with code {self.process.returncode}:\n{err}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self.url
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the temporary Prefect API did not answer within {timeout:.0f} s (set PREFECT_API_URL "
+                           "to a running Prefect server, or try again on a less busy machine)")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        self.log.close()
+
+
+def start() -> Callable[[], str | None]:
+    """Launch the temporary API now, unless PREFECT_API_URL names a server; return `ready()`, which waits for it
+    and returns its URL (None: use the configured server). The server is stopped when this process exits, after
+    Prefect's own exit handlers (registered later, so run earlier) have sent their last events to it."""
+    if os.environ.get("PREFECT_API_URL"):
+        return lambda: None
+    api = TemporaryAPI()
+    api.launch()
+    atexit.register(api.stop)
+    return api.wait
