@@ -40,12 +40,18 @@ def _great_expectations():
     return Validator()
 
 
-def check_relation(con: duckdb.DuckDBPyConnection, suite: str, relation: str, target: str) -> Report:
-    """The suite on a staged relation with a `_row` column (an input file's rows)."""
+def check_relation(con: duckdb.DuckDBPyConnection, suite: str, relation: str, target: str,
+                   totals: dict[str, str] | None = None) -> Report:
+    """The suite on a staged relation with a `_row` column (an input file's rows); `totals`: aggregates of the
+    relation wanted beside it (name -> SQL aggregate), in the suite's scan when DuckDB evaluates it."""
     if engine() == "great_expectations":
-        return _great_expectations().validate(suite, con.execute(f"SELECT * FROM {relation} ORDER BY _row").df(),
-                                              target)
-    return suite_sql.validate(con, suite, relation, target)
+        report = _great_expectations().validate(suite, con.execute(f"SELECT * FROM {relation} ORDER BY _row").df(),
+                                                target)
+        if totals:
+            values = con.execute(f"SELECT {', '.join(totals.values())} FROM {relation}").fetchall()[0]
+            report.totals = dict(zip(totals, values, strict=True))
+        return report
+    return suite_sql.validate(con, suite, relation, target, totals)
 
 
 def check_query(con: duckdb.DuckDBPyConnection, suite: str, sql_file: str, params: dict, target: str) -> Report:

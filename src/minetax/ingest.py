@@ -41,6 +41,7 @@ class InputFile:
     rows: int = 0
     status: str = "pending"  # loaded | unchanged | quarantined | not_loaded
     stored_path: Path | None = None
+    kwh: float | None = None  # readings: the file's total kWh, counted in its suite's scan
 
 
 def find_input(data_dir: Path, ds: Dataset) -> Path | None:
@@ -295,7 +296,9 @@ def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, lis
         if ds.name == "energy_readings":  # keys and overlaps, into readings_flags, before the suite reads them
             order = reading_order.check(con, has_core=_has_readings(con),
                                         parquet=(f.stored_path or f.path) if f.path.suffix == ".parquet" else None)
-        report = checks.check_relation(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name)
+        report = checks.check_relation(con, f"input.{ds.name}", f"stage_{ds.name}", f.path.name,
+                                       totals={"kwh": "sum(kwh)"} if ds.name == "energy_readings" else None)
+        f.kwh = report.totals.get("kwh")
     except (duckdb.Error, pa.ArrowException, OSError) as e:  # e.g. a Parquet page that cannot be decoded (DuckDB,
         # or by the Arrow stream of the order check), found while scanning
         raise ScanError(str(f.path), _read_error(f.path, e).findings) from e
@@ -326,7 +329,8 @@ def _record_changes(con, ds: Dataset, run_id: str, order: Order | None = None) -
 def _merge(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, order: Order | None) -> None:
     if ds.name == "energy_readings":
         segments.add(con, settings.home, f.sha256, f.stored_path, f.rows, run_id,
-                     replaces=order is not None and order.near_core)
+                     replaces=order is not None and order.near_core, kwh=f.kwh,
+                     untrimmed=order.untrimmed if order is not None else None)
     else:
         db.run_file(con, f"merge_{ds.name}.sql")
 

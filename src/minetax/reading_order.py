@@ -39,6 +39,7 @@ class Order:
     ordered: bool  # True: the one-pass check applied; False: the general check did
     months: set[dt.date] = field(default_factory=set)  # months of ts_start in the file (ordered path only)
     near_core: bool = False  # core holds readings of these farms near the file's span
+    untrimmed: bool | None = None  # a farm id in the file has spaces that trim removes; None: not known
 
 
 @dataclass
@@ -123,14 +124,13 @@ def _plain_ends(v: str) -> bool:
     return v[:1].isascii() and v[:1].isalnum() and v[-1:].isascii() and v[-1:].isalnum()
 
 
-def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path):
+def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path, code: dict[str, int], names: list[str]):
     """A typed Parquet file read by Arrow with farm_id as a dictionary: each batch's farms become small integer
     codes (one per distinct farm id after DuckDB's own trim, as in the typed view), so the comparisons of 100M
-    rows are on integers, not strings. _row is the 1-based row in the file, as file_row_number + 1 is."""
+    rows are on integers, not strings. _row is the 1-based row in the file, as file_row_number + 1 is. Fills
+    `code` (farm id as written -> code) and `names` (code -> farm id after trim)."""
     f = pq.ParquetFile(str(path), read_dictionary=["farm_id"])
-    code: dict[str, int] = {}  # farm id as written -> code
     trimmed: dict[str, int] = {}  # farm id after trim -> code
-    names: list[str] = []
     base = 1
     for b in f.iter_batches(batch_size=BATCH, columns=["farm_id", "ts_start", "ts_end"], use_threads=True):
         if not b.num_rows:
@@ -149,11 +149,14 @@ def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path):
         base += b.num_rows
 
 
-def _one_pass(con: duckdb.DuckDBPyConnection, parquet: Path | None = None) -> tuple[list[int], dict, set] | None:
-    """Flagged _row values, spans and months; None as soon as the file proves not to be in order. `parquet`: the
-    staged file when it is Parquet (read directly when its columns are already typed)."""
-    batches = _parquet_batches(con, parquet) if parquet is not None and _parquet_typed(parquet) \
-        else _typed_batches(con)
+def _one_pass(con: duckdb.DuckDBPyConnection, parquet: Path | None = None) -> tuple | None:
+    """Flagged _row values, spans, months and whether a farm id had spaces to trim (None: not known); None as
+    soon as the file proves not to be in order. `parquet`: the staged file when it is Parquet (read directly
+    when its columns are already typed)."""
+    code: dict[str, int] = {}
+    names: list[str] = []
+    arrow = parquet is not None and _parquet_typed(parquet)
+    batches = _parquet_batches(con, parquet, code, names) if arrow else _typed_batches(con)
     flagged: list = []
     spans: dict[str, list] = {}  # farm -> [first ts_start, last ts_end] (its rows are together, in time order)
     months: set[dt.date] = set()  # months of ts_start
@@ -202,7 +205,8 @@ def _one_pass(con: duckdb.DuckDBPyConnection, parquet: Path | None = None) -> tu
     if last is not None:
         spans[last[1]][1] = last[3]
     stamp = lambda v: dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=v)  # noqa: E731
-    return flagged, {f: [stamp(lo), stamp(hi)] for f, (lo, hi) in spans.items()}, months
+    untrimmed = any(raw != names[c] for raw, c in code.items()) if arrow else None
+    return flagged, {f: [stamp(lo), stamp(hi)] for f, (lo, hi) in spans.items()}, months, untrimmed
 
 
 def _after_everything(con: duckdb.DuckDBPyConnection) -> bool:
@@ -226,7 +230,7 @@ def check(con: duckdb.DuckDBPyConnection, has_core: bool, parquet: Path | None =
         db.run_file(con, "overlaps_energy_readings.sql")
         db.run_file(con, "spans_energy_readings.sql")
     else:
-        rows, spans, order.months = found
+        rows, spans, order.months, order.untrimmed = found
         if rows:
             db.insert_frame(con, "readings_flags_raw", pa.table({
                 "_row": pa.array(rows, pa.int64()), "duplicate": pa.array([False] * len(rows)),

@@ -69,11 +69,14 @@ def window_view(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> Non
         con.execute(stmt).fetchall()
 
 
-def _typed_as_core(con: duckdb.DuckDBPyConnection) -> bool:
-    """The staged Parquet file can serve as its own segment: core's column types, and farm ids need no trim."""
+def _typed_as_core(con: duckdb.DuckDBPyConnection, untrimmed: bool | None = None) -> bool:
+    """The staged Parquet file can serve as its own segment: core's column types, and farm ids need no trim
+    (`untrimmed`: known already from the key/overlap pass; None: looked up)."""
     types = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM src_energy_readings").fetchall()}
     if any(types.get(c) != t for c, t in CORE_TYPES.items()):
         return False
+    if untrimmed is not None:
+        return not untrimmed
     return con.execute("SELECT count(*) FROM src_energy_readings WHERE farm_id <> trim(farm_id)").fetchall()[0][0] == 0
 
 
@@ -88,10 +91,11 @@ def _write_segment(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> N
 
 
 def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, rows: int, run_id: str,
-        replaces: bool) -> Path:
-    """List the staged readings file (validated) as a segment; `replaces`: core holds readings it may replace.
-    Returns the segment's path."""
-    if stored.suffix == ".parquet" and _typed_as_core(con):
+        replaces: bool, kwh: float | None = None, untrimmed: bool | None = None) -> Path:
+    """List the staged readings file (validated) as a segment; `replaces`: core holds readings it may replace;
+    `kwh`: its total, if counted already; `untrimmed`: whether a farm id has spaces to trim, if known. Returns the
+    segment's path."""
+    if stored.suffix == ".parquet" and _typed_as_core(con, untrimmed):
         path = stored
     else:
         path = segment_dir(home) / f"{sha256}.parquet"
@@ -100,7 +104,8 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
     if replaces:
         db.run_file(con, "replace_energy_readings.sql")
     lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
-    kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
+    if kwh is None:
+        kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
     con.execute("INSERT INTO core.energy_reading_segments VALUES "
                 "((SELECT coalesce(max(seq), 0) + 1 FROM core.energy_reading_segments), ?, ?, ?, ?, ?, ?, ?, ?)",
                 [sha256, str(path.relative_to(home)), rows, kwh, lo, hi, run_id, dt.datetime.now()]).fetchall()

@@ -3,9 +3,9 @@
 Left to Prefect, the temporary API starts when the first flow calls it: the calling process imports the whole
 server package (2–3 s here) only to launch a subprocess, then waits while that subprocess imports the same code
 and answers (3–4 s), one after the other. Started here before Prefect is imported, the subprocess boots while
-this process imports Prefect and the flows, and this process never imports the server: `minetax run` on the
-embedded data measured 9.0 s with Prefect's own start and 5.6 s with this one (a Prefect home whose database
-exists; BENCHMARKS.md).
+this process imports Prefect and the flows, and this process never imports the server. `minetax run` on
+2 farms × 1 day, with Prefect's database already created, took 11.9–12.7 s with Prefect's own start and
+8.0–8.2 s with this one (the API answered 3.7 s after its launch, 2.7 s after the flows were imported).
 
 It is the same server Prefect starts: the same command (uvicorn with prefect.server.api.server:create_app), the
 same environment flags (UI off; an ephemeral server, so no background services), the same database under

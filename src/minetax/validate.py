@@ -25,6 +25,7 @@ class Report:
     suite: str
     target: str
     results: list[dict] = field(default_factory=list)
+    totals: dict = field(default_factory=dict)  # aggregates asked for beside the suite (name -> value)
 
     @property
     def success(self) -> bool:
