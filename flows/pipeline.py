@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from minetax import pipeline
 from minetax.config import DEFAULT_SCENARIO, Settings
@@ -85,3 +88,13 @@ def refresh_network_flow(home: str | None = None, data_dir: str | None = None, s
     path = fetch_network_task(url or DEFAULT_URL, end - dt.timedelta(days=days - 1), end, settings.inbox_dir)
     out = run_flow(home=home, data_dir=data_dir, scenario_id=scenario_id, schemes_dir=schemes_dir, progress=progress)
     return {**out, "fetched": str(path)}
+
+
+def call(flow_name: str, temporary_api: str | None, **params):
+    """Run flow `flow_name` of this module once and return its final state. `temporary_api`: the URL of the
+    temporary API the caller started (minetax.temporary_api), used for this run with heartbeats off: they tell a
+    lasting server that a run has crashed, and stopping their thread costs up to 1 s at the end of every flow (it
+    sleeps in 1 s steps); None: Prefect's configured API, as it is."""
+    settings = {PREFECT_API_URL: temporary_api, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None} if temporary_api else None
+    with temporary_settings(settings) if settings else contextlib.nullcontext():
+        return globals()[flow_name](return_state=True, **params)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.errors import MinetaxError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: `minetax run` launches Prefect's API first
+    import pandas as pd
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Estimate tax revenue from cryptocurrency mining (Kazakhstan lead case).")
@@ -62,16 +63,12 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
         from minetax import temporary_api
 
         ready = temporary_api.start()  # boots while Prefect and the flows are imported
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
         import flows.pipeline
 
-        url = ready()
-        with temporary_settings({PREFECT_API_URL: url}) if url else contextlib.nullcontext():
-            state = getattr(flows.pipeline, flow_name)(
-                home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
-                schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(f"{scenario}: {msg}…"),
-                return_state=True, **extra)
+        state = flows.pipeline.call(
+            flow_name, ready(), home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
+            schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(f"{scenario}: {msg}…"),
+            **extra)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
         if isinstance(exc, MinetaxError):
@@ -440,6 +437,8 @@ def df_to_json(df: pd.DataFrame) -> str:
 
 
 def _cell(v) -> str:
+    import pandas as pd
+
     if v is None or (isinstance(v, float) and v != v) or v is getattr(pd, "NaT", None):
         return ""
     if isinstance(v, pd.Timestamp) and v == v.normalize():
