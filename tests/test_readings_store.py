@@ -267,3 +267,36 @@ def test_one_pass_reads_typed_parquet_as_the_typed_view_does(tmp_path, monkeypat
     general = con.execute("SELECT DISTINCT _row FROM readings_flags_raw WHERE overlapping ORDER BY _row").fetchall()
     assert sorted(set(flagged)) == [r for (r,) in general]
     assert bool(flagged) == ("overlap" in case)
+
+
+def test_reading_rules_at_their_edges():
+    """The staging view's per-farm rules at the boundary: the operating period by calendar day (inclusive at both
+    ends), 1.5 × capacity exactly, the current day, and finiteness (NaN and ±inf are not finite; the largest
+    double is)."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA core").fetchall()
+    con.execute("CREATE TABLE core.farms (farm_id VARCHAR, capacity_mw DOUBLE, commissioned_on DATE, "
+                "decommissioned_on DATE)").fetchall()
+    con.execute("CREATE TEMP TABLE stage_farms AS SELECT 'A1' AS farm_id, 4.0 AS capacity_mw, "
+                "DATE '2023-01-02' AS commissioned_on, DATE '2023-01-05' AS decommissioned_on UNION ALL "
+                "SELECT 'B1', 4.0, DATE '2023-01-02', NULL").fetchall()
+    today = dt.datetime.combine(dt.date.today(), dt.time())
+    rows = [("A1", dt.datetime(2023, 1, 1, 23, 45), 1.0), ("A1", dt.datetime(2023, 1, 2), 1.0),
+            ("A1", dt.datetime(2023, 1, 5, 23, 45), 1.0), ("A1", dt.datetime(2023, 1, 6), 1.0),
+            ("B1", dt.datetime(2023, 1, 3), 1500.0), ("B1", dt.datetime(2023, 1, 3, 0, 15), 1500.0001),
+            ("B1", today + dt.timedelta(hours=23, minutes=45), 1.0), ("B1", today + dt.timedelta(days=1), 1.0),
+            ("B1", dt.datetime(2023, 2, 1), float("nan")), ("B1", dt.datetime(2023, 2, 2), float("inf")),
+            ("B1", dt.datetime(2023, 2, 3), float("-inf")), ("B1", dt.datetime(2023, 2, 4), 1.7976931348623157e308)]
+    con.execute("CREATE TEMP TABLE src_energy_readings (_row BIGINT, farm_id VARCHAR, ts_start TIMESTAMP, "
+                "ts_end TIMESTAMP, kwh DOUBLE, price_kzt_per_kwh DOUBLE)").fetchall()
+    con.executemany("INSERT INTO src_energy_readings VALUES (?, ?, ?, ?, ?, 12)",
+                    [[i + 1, f, t, t + dt.timedelta(minutes=15), k] for i, (f, t, k) in enumerate(rows)])
+    db.run_file(con, "typed_energy_readings.sql")
+    db.run_file(con, "stage_energy_readings.sql")
+    got = con.execute("SELECT within_operation_ok, kwh_within_capacity_ok, not_future_ok, kwh_finite_ok "
+                      "FROM stage_energy_readings ORDER BY _row").fetchall()
+    # 4 MW × 1.5 × 0.25 h = 1.5 MWh = 1500 kWh in 15 minutes
+    assert [g[0] for g in got[:4]] == [False, True, True, False]
+    assert [g[1] for g in got[4:6]] == [True, False]
+    assert [g[2] for g in got[6:8]] == [True, False]
+    assert [g[3] for g in got[8:]] == [False, False, False, True]
