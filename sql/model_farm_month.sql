@@ -10,20 +10,29 @@
 -- 1. energy_agg: one scan of the readings in the window, summed by farm and day for readings within one day;
 --    a reading over more than one day (or before 1970) stays a row of its own, to be spread (farm_day). Monthly
 --    sums add these up (a reading lies within one month, validated). The day test is integer arithmetic on
---    microseconds: casting or truncating 100M timestamps costs seconds.
+--    microseconds: casting or truncating 100M timestamps costs seconds. The rows are grouped on one integer key
+--    beside the farm: 2 × day for a one-day reading, 2 × ts_start (µs) + 1 for any other, which is unique per
+--    reading (farm and ts_start are its key); grouping on the day and the two timestamps took 2.4 s at 100M
+--    readings, this 2.1 s.
 CREATE OR REPLACE TEMP TABLE energy_agg AS
 WITH r AS (
-    SELECT farm_id, ts_start, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt,
+    SELECT farm_id, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt, epoch_us(ts_start) AS start_us,
            epoch_us(ts_start) >= 0
              AND epoch_us(ts_start) // 86400000000 = (epoch_us(ts_end) - 1) // 86400000000 AS one_day
     FROM window_readings  -- core.energy_readings, only the segments that overlap the window (minetax.segments)
     WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
+),
+g AS (
+    SELECT farm_id, CASE WHEN one_day THEN start_us // 86400000000 * 2 ELSE start_us * 2 + 1 END AS k,
+           max(CASE WHEN NOT one_day THEN ts_end END) AS multi_end, sum(kwh) AS kwh, sum(cost_kzt) AS cost_kzt
+    FROM r
+    GROUP BY farm_id, k
 )
-SELECT farm_id, DATE '1970-01-01' + CAST(any_value(epoch_us(ts_start) // 86400000000) AS INTEGER) AS day,
-       CASE WHEN NOT one_day THEN ts_start END AS multi_start, CASE WHEN NOT one_day THEN ts_end END AS multi_end,
-       sum(kwh) AS kwh, sum(cost_kzt) AS cost_kzt
-FROM r
-GROUP BY farm_id, epoch_us(ts_start) // 86400000000, multi_start, multi_end;
+SELECT farm_id,
+       CASE WHEN k % 2 = 0 THEN DATE '1970-01-01' + CAST(k // 2 AS INTEGER)
+            ELSE CAST(make_timestamp((k - 1) // 2) AS DATE) END AS day,
+       CASE WHEN k % 2 <> 0 THEN make_timestamp((k - 1) // 2) END AS multi_start, multi_end, kwh, cost_kzt
+FROM g;
 
 -- farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
 CREATE OR REPLACE TEMP TABLE farm_day AS

@@ -65,3 +65,32 @@ def test_reported_hashrate_is_used(model):
     assert m.hashrate_low_ths == m.hashrate_high_ths == pytest.approx(REPORTED_THS)  # measured: no band
     assert m.btc_mined == pytest.approx((REPORTED_THS / n.hashrate_ths * (n.subsidy_btc + n.fees_btc)).sum(),
                                         rel=1e-9)
+
+
+def test_energy_by_day_spreads_readings_over_midnight_and_keeps_readings_before_1970_apart():
+    """Steps 1 and 2 of sql/model_farm_month.sql (energy_agg, farm_day) on readings around two midnights, one of
+    them before 1970 (where every reading takes the spreading path): each reading is kept or summed by day, and a
+    reading over midnight is split by time."""
+    from minetax import db
+
+    t = pd.Timestamp
+    rows = [("A1", t("1969-12-31 10:00"), t("1969-12-31 11:00"), 1.0), ("A1", t("1969-12-31 11:00"),
+                                                                         t("1969-12-31 12:00"), 2.0),
+            ("A1", t("1969-12-31 23:00"), t("1970-01-01 01:00"), 4.0), ("A1", t("2023-01-01 00:00"),
+                                                                         t("2023-01-01 01:00"), 8.0),
+            ("A1", t("2023-01-01 01:00"), t("2023-01-01 02:00"), 16.0), ("A1", t("2023-01-01 23:00"),
+                                                                          t("2023-01-02 01:00"), 32.0),
+            ("B1", t("2023-01-01 00:00"), t("2023-01-01 01:00"), 64.0)]
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE window_readings (farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, "
+                "kwh DOUBLE, price_kzt_per_kwh DOUBLE)").fetchall()
+    con.executemany("INSERT INTO window_readings VALUES (?, ?, ?, ?, 10)", [list(r) for r in rows])
+    for stmt in db.statements(db.sql_text("model_farm_month.sql"))[:2]:  # energy_agg, farm_day
+        con.execute(stmt, db.bound(stmt, {"m_from": t("1969-12-01").date(), "m_to": t("2023-01-01").date()})
+                    ).fetchall()
+    got = con.execute("SELECT farm_id, CAST(day AS VARCHAR), energy_kwh, cost_kzt FROM farm_day ORDER BY ALL"
+                      ).fetchall()
+    assert got == [("A1", "1969-12-31", 5.0, 50.0), ("A1", "1970-01-01", 2.0, 20.0),
+                   ("A1", "2023-01-01", 40.0, 400.0), ("A1", "2023-01-02", 16.0, 160.0),
+                   ("B1", "2023-01-01", 64.0, 640.0)]
+    assert con.execute("SELECT count(*) FROM energy_agg WHERE multi_start IS NOT NULL").fetchall() == [(4,)]
