@@ -27,7 +27,7 @@ RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind",
 def write_rate_rules(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
     con.execute("DELETE FROM tax.rate_rules WHERE scheme_id = ? AND scheme_version = ?",
                 [scheme.scheme_id, scheme.version]).fetchall()
-    # a few rows: bound values, not a pandas frame (a run that needs no pandas does not import it: 0.3 s)
+    # a few rows: bound values
     con.executemany(f"INSERT INTO tax.rate_rules ({', '.join(RULE_COLUMNS)}) "
                     f"VALUES ({', '.join('?' for _ in RULE_COLUMNS)})",
                     [[r.get(c) for c in RULE_COLUMNS] for r in scheme.rate_rules()])
