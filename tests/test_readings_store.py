@@ -248,7 +248,14 @@ def test_one_pass_reads_typed_parquet_as_the_typed_view_does(tmp_path, monkeypat
     db.run_file(con, "typed_energy_readings.sql")
     monkeypatch.setattr(reading_order, "BATCH", 4)
     assert reading_order._parquet_typed(path)
-    by_arrow, by_duckdb = reading_order._one_pass(con, path), reading_order._one_pass(con)
+    by_duckdb = reading_order._one_pass(con)
+    # row groups of 3 read 1 (each larger than the chunk: streamed), 2 or all at a time
+    by_chunk = {}
+    for chunk in (2, 7, 1 << 21):
+        monkeypatch.setattr(reading_order, "CHUNK_ROWS", chunk)
+        by_chunk[chunk] = reading_order._one_pass(con, path)
+    by_arrow = by_chunk[2]
+    assert by_chunk[7] == by_arrow and by_chunk[1 << 21] == by_arrow
     if case in ("farm seen twice", "repeated key", "reading inside the previous", "missing farm"):
         assert by_arrow is None and by_duckdb is None
         return
