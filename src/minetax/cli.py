@@ -63,6 +63,9 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
         from minetax import temporary_api
 
         ready = temporary_api.start()  # boots while Prefect and the flows are imported
+        # pyarrow imports pandas on first use, inside the run: here it loads while the API is still booting
+        import pandas  # noqa: F401
+
         import flows.pipeline
 
         state = flows.pipeline.call(
