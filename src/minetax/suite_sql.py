@@ -59,7 +59,13 @@ def unexpected(cfg: dict, types: dict[str, str] | None = None) -> str:
     if etype == "expect_column_values_to_not_be_null":
         return missing
     if etype == "expect_column_values_to_be_in_set":
-        return f"{present} AND {col} NOT IN ({', '.join(literal(v) for v in kw['value_set'])})"
+        allowed = kw["value_set"]
+        if (types or {}).get(kw["column"]) == "BOOLEAN" and allowed and all(isinstance(v, bool) for v in allowed):
+            # a check column (*_ok): the value outside the set, NULL left out by the comparison itself; 10% of
+            # the 100M-row scan against NOT NULL AND NOT IN (…)
+            others = [v for v in (True, False) if v not in allowed]
+            return f"{col} = {literal(others[0])}" if others else "false"
+        return f"{present} AND {col} NOT IN ({', '.join(literal(v) for v in allowed)})"
     if etype == "expect_column_values_to_be_between":
         ok = []
         if kw.get("min_value") is not None:
