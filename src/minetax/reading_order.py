@@ -45,10 +45,10 @@ class Order:
 
 @dataclass
 class _Batch:
-    """Consecutive readings: farm codes (equal codes, same farm), ts_start and ts_end (TIMESTAMP), and the _row of
-    each: `rows`, or `base` + index when the rows are numbered as read."""
+    """Consecutive readings: farm codes (equal codes, same farm; or one code for the whole batch), ts_start and
+    ts_end (TIMESTAMP), and the _row of each: `rows`, or `base` + index when the rows are numbered as read."""
 
-    farm: pa.Array
+    farm: pa.Array | int
     start: pa.Array
     end: pa.Array
     names: list | None = None  # farm code -> farm_id; None: the codes are the farm ids
@@ -57,17 +57,23 @@ class _Batch:
 
     @property
     def num_rows(self) -> int:
-        return len(self.farm)
+        return len(self.start)
+
+    @property
+    def farm_missing(self) -> bool:
+        return not isinstance(self.farm, int) and self.farm.null_count > 0
 
     def rows_at(self, idx: np.ndarray) -> list[int]:
         return (self.rows.to_numpy()[idx] if self.rows is not None else idx + self.base).tolist()
 
     def name(self, i: int) -> str:
-        code = self.farm[i].as_py()
+        code = self.farm if isinstance(self.farm, int) else self.farm[i].as_py()
         return code if self.names is None else self.names[code]
 
     def same(self) -> np.ndarray | None:
         """farm[i + 1] == farm[i] for each i; None when the whole batch is one farm (the usual case)."""
+        if isinstance(self.farm, int):
+            return None
         if self.names is None:  # farm ids as text
             same = pc.equal(self.farm[1:], self.farm[:-1]).to_numpy(zero_copy_only=False)
             return None if same.all() else same
@@ -144,8 +150,11 @@ def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path, code: dict[str,
                     trimmed[t] = len(names)
                     names.append(t)
                 code[v] = trimmed[t]
-        codes = pa.array([code.get(v) for v in values], pa.int32())
-        yield _Batch(pc.take(codes, farm.indices), b.column(1), b.column(2), names=names, base=base)
+        if len(values) == 1 and values[0] is not None and not farm.null_count:  # one farm: a row group per farm
+            codes = code[values[0]]
+        else:
+            codes = pc.take(pa.array([code.get(v) for v in values], pa.int32()), farm.indices)
+        yield _Batch(codes, b.column(1), b.column(2), names=names, base=base)
         base += b.num_rows
 
 
@@ -182,7 +191,7 @@ def _one_pass(con: duckdb.DuckDBPyConnection, parquet: Path | None = None) -> tu
     done: set[str] = set()  # farms whose rows have ended
     last = None  # (_row, farm, ts_start, ts_end) of the previous row; times in µs
     for batch in batches:
-        if batch.farm.null_count or batch.start.null_count or batch.end.null_count:
+        if batch.farm_missing or batch.start.null_count or batch.end.null_count:
             return None
         start, end, same = _us(batch.start), _us(batch.end), batch.same()
         first = (batch.rows_at(np.zeros(1, np.int64))[0], batch.name(0), int(start[0]), int(end[0]))
