@@ -27,7 +27,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
+from minetax.errors import MinetaxError
+
 STARTUP_TIMEOUT_S = 120.0  # a busy 2-core machine can take long; Prefect's own default is 20 s
+TIMEOUT_VAR = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"  # Prefect's own setting for the same wait
+
+
+class TemporaryAPIError(MinetaxError):
+    """The temporary API did not start: shown to the user as a minetax error, with the server's own output."""
 
 
 def _free_port() -> int:
@@ -57,12 +64,22 @@ class TemporaryAPI:
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
 
     def _errors(self) -> str:
+        """The end of the server's error output: its last lines name the cause (a traceback comes before them)."""
         self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-2000:]
+        lines = [x for x in self.log.read().decode(errors="replace").splitlines() if x.strip()]
+        return "\n".join(lines[-6:])
 
-    def wait(self, timeout: float = STARTUP_TIMEOUT_S) -> str:
+    def wait(self, timeout: float | None = None) -> str:
         """Block until the API answers its health check; return its URL. Raise with the server's own error
-        output if it exits or does not answer in time."""
+        output if it exits or does not answer in time (`timeout`, else $PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_
+        SECONDS, else 120 s)."""
+        if timeout is None:
+            try:
+                timeout = float(os.environ.get(TIMEOUT_VAR) or STARTUP_TIMEOUT_S)
+            except ValueError:
+                self.stop()
+                raise TemporaryAPIError(f"{TIMEOUT_VAR}={os.environ[TIMEOUT_VAR]!r}: give a number of seconds"
+                                        ) from None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -73,7 +90,7 @@ class TemporaryAPI:
                     self.log.truncate()
                     self.launch()
                     continue
-                raise RuntimeError(f"the temporary Prefect API exited with code {self.process.returncode}:\n{err}")
+                raise TemporaryAPIError(f"the temporary Prefect API exited with code {self.process.returncode}:\n{err}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
                     if r.status == 200:
@@ -82,7 +99,7 @@ class TemporaryAPI:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"the temporary Prefect API did not answer within {timeout:.0f} s (set PREFECT_API_URL "
+        raise TemporaryAPIError(f"the temporary Prefect API did not answer within {timeout:g} s (set PREFECT_API_URL "
                            "to a running Prefect server, or try again on a less busy machine)")
 
     def stop(self) -> None:
