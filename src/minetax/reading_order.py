@@ -63,6 +63,9 @@ class _Batch:
     def farm_missing(self) -> bool:
         return not isinstance(self.farm, int) and self.farm.null_count > 0
 
+    def row(self, i: int) -> int:
+        return self.rows[i].as_py() if self.rows is not None else self.base + i
+
     def rows_at(self, idx: np.ndarray) -> list[int]:
         return (self.rows.to_numpy()[idx] if self.rows is not None else idx + self.base).tolist()
 
@@ -192,7 +195,7 @@ def _one_pass(con: duckdb.DuckDBPyConnection, parquet: Path | None = None) -> tu
         if batch.farm_missing or batch.start.null_count or batch.end.null_count:
             return None
         start, end, same = _us(batch.start), _us(batch.end), batch.same()
-        first = (batch.rows_at(np.zeros(1, np.int64))[0], batch.name(0), int(start[0]), int(end[0]))
+        first = (batch.row(0), batch.name(0), int(start[0]), int(end[0]))
         if last is not None and last[1] == first[1]:  # the previous batch's farm goes on
             if first[2] <= last[2] or first[3] < last[3]:
                 return None
@@ -227,7 +230,7 @@ def _one_pass(con: duckdb.DuckDBPyConnection, parquet: Path | None = None) -> tu
         for lo, hi in zip([0, *(cuts + 1).tolist()], [*(cuts + 1).tolist(), len(start)], strict=True):
             months |= _months(start[lo:hi])
         n = batch.num_rows - 1
-        last = (batch.rows_at(np.array([n]))[0], batch.name(n), int(start[n]), int(end[n]))
+        last = (batch.row(n), batch.name(n), int(start[n]), int(end[n]))
     if last is not None:
         spans[last[1]][1] = last[3]
     stamp = lambda v: dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=v)  # noqa: E731
