@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from minetax import pipeline
+from minetax import interrupts, pipeline
 from minetax.config import DEFAULT_SCENARIO, Settings
 
 
@@ -32,6 +32,7 @@ def publish_task(ctx: pipeline.RunContext, progress=None):
 def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
              schemes_dir: str | None = None, progress=None) -> dict:
     """Load, validate, estimate and publish one scenario. Returns the run id and the snapshot path."""
+    interrupts.take_over()  # Ctrl-C and SIGTERM stop the run through minetax.interrupts, not Prefect's handler
     settings = Settings.make(home, data_dir, schemes_dir)
     ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
     try:
@@ -56,6 +57,7 @@ def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str
     """Recompute a range of months period by period (resumable), then publish."""
     import datetime as dt
 
+    interrupts.take_over()
     settings = Settings.make(home, data_dir, schemes_dir)
     lo, hi = (dt.date.fromisoformat(m + "-01") for m in (m_from, m_to))
     ctx, path, computed = backfill_task(settings, scenario_id, lo, hi, progress,

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS meta.runs (
     flow_run_id VARCHAR,
     started_at TIMESTAMP,
     finished_at TIMESTAMP,
-    status VARCHAR,            -- running | publishing | succeeded | failed | crashed
+    status VARCHAR,            -- running | publishing | succeeded | failed | interrupted | crashed
     scenario_id VARCHAR,
     data_dir VARCHAR,
     code_version VARCHAR,
@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS meta.runs (
 );
 
 ALTER TABLE meta.runs ADD COLUMN IF NOT EXISTS periods VARCHAR;  -- months the run recomputed
+ALTER TABLE meta.runs ADD COLUMN IF NOT EXISTS pid BIGINT;  -- the process that ran it
 
 -- meta.inputs: one row per run × input file. The raw file itself is kept, content-addressed,
 -- at stored_path (MINETAX_HOME/raw/<dataset>/<sha256>.<ext>).
@@ -31,9 +32,13 @@ CREATE TABLE IF NOT EXISTS meta.inputs (
     stored_path VARCHAR,
     sha256 VARCHAR,
     rows BIGINT,
-    status VARCHAR,            -- loaded | unchanged | quarantined | not_loaded (valid, but its batch was refused)
+    status VARCHAR,            -- loaded | unchanged | duplicate (same content as another file of the run) |
+                               -- quarantined | not_loaded (valid, but its run did not commit) |
+                               -- not_taken (still being written: left for the next run)
     loaded_at TIMESTAMP
 );
+
+ALTER TABLE meta.inputs ADD COLUMN IF NOT EXISTS origin VARCHAR;  -- data (the data folder) | inbox (drop folder)
 
 -- meta.changes: what each loaded file changed, for incremental recompute. month NULL = may change any month
 -- (farms, fx, efficiency, shares); otherwise a month whose rows the file added or altered.

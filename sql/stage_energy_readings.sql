@@ -2,6 +2,11 @@
 -- suite. Grain: farm × interval. Units: kWh, KZT/kWh. A view: the suite's one aggregate scan reads the file as it
 -- goes. Key uniqueness and overlaps come from temp table readings_flags (_row, duplicate, overlapping; flagged
 -- rows only), filled by minetax.reading_order.
+-- farm_id_skeleton(id): as in stage_farms.sql (the same text; tests/test_input_rules.py compares them).
+CREATE OR REPLACE TEMP MACRO farm_id_skeleton(id) AS translate(lower(regexp_replace(id,
+    '[\s\x{00A0}\x{00AD}\x{034F}\x{180E}\x{200B}-\x{200F}\x{2028}-\x{202F}\x{205F}-\x{2064}\x{3000}\x{FEFF}]',
+    '', 'g')), 'авекмнорстухіјѕԁһӏүαβεζηικμνορτυχ', 'abekmhopctyxijsdhlyabezhikmnoptyx');
+
 CREATE OR REPLACE TEMP TABLE readings_flags (_row BIGINT, duplicate BOOLEAN, overlapping BOOLEAN);
 
 CREATE OR REPLACE TEMP VIEW stage_energy_readings AS
@@ -21,6 +26,17 @@ WITH known_farms AS (
 SELECT
     t.*,
     f.farm_id IS NOT NULL AS farm_known_ok,
+    -- an unknown id that matches a known farm after folding case, spaces, invisible and look-alike characters
+    -- (A1 written a1, А1 in Cyrillic, A1 with a zero-width space); worked out for unknown ids only
+    CASE WHEN f.farm_id IS NULL
+         THEN NOT coalesce(list_contains((SELECT list(farm_id_skeleton(farm_id)) FROM known_farms),
+                                         farm_id_skeleton(t.farm_id)), false)
+         ELSE true END AS farm_id_exact_ok,
+    CASE WHEN f.farm_id IS NULL
+         THEN 'farm_id ''' || t.farm_id || ''' looks like farm ' || list_aggregate(list_transform(list_filter(
+             (SELECT list({'id': farm_id, 'skeleton': farm_id_skeleton(farm_id)}) FROM known_farms),
+             lambda k: k.skeleton = farm_id_skeleton(t.farm_id)), lambda k: '''' || k.id || ''''), 'string_agg', ', ')
+    END AS farm_id_exact_detail,
     NOT coalesce(x.duplicate, false) AS key_unique_ok,
     NOT coalesce(x.overlapping, false) AS no_overlap_ok,
     -- at least 15 minutes (900 s), within one calendar month: a reading within one day (from 1970 on) is, and

@@ -1,11 +1,42 @@
 -- stage_farm_hashrate: reported farm hashrate as typed rows, with check columns. Grain: farm × day; TH/s.
+-- farm_id_skeleton(id): as in stage_farms.sql (the same text; tests/test_input_rules.py compares them).
+CREATE OR REPLACE TEMP MACRO farm_id_skeleton(id) AS translate(lower(regexp_replace(id,
+    '[\s\x{00A0}\x{00AD}\x{034F}\x{180E}\x{200B}-\x{200F}\x{2028}-\x{202F}\x{205F}-\x{2064}\x{3000}\x{FEFF}]',
+    '', 'g')), 'авекмнорстухіјѕԁһӏүαβεζηικμνορτυχ', 'abekmhopctyxijsdhlyabezhikmnoptyx');
+
+-- Known farms: the farms file of this run (stage_farms) over core.farms. A reported hashrate above what the farm's
+-- capacity can run is a unit slip (H/s, GH/s) or another farm's figure: at most capacity_mw × 1e6 W / 5 J/TH, i.e.
+-- 200,000 TH/s per MW. 5 J/TH is about twice as efficient as the best machines sold in 2025 (9.5-12 J/TH without
+-- cooling; the CBECI fleet lower bound in data/reference is 13.5 J/TH), so no real farm comes near it.
 CREATE OR REPLACE TEMP TABLE stage_farm_hashrate AS
+WITH known_farms AS (  -- one row per farm, also when the farms file repeats an id (refused by its own suite)
+    SELECT DISTINCT ON (farm_id) farm_id, capacity_mw FROM stage_farms WHERE farm_id IS NOT NULL
+    UNION ALL
+    SELECT farm_id, capacity_mw FROM core.farms WHERE farm_id NOT IN (SELECT farm_id FROM stage_farms
+                                                                      WHERE farm_id IS NOT NULL)
+),
+typed AS (
+    SELECT
+        _row,
+        trim(CAST(farm_id AS VARCHAR)) AS farm_id,
+        TRY_CAST(date AS DATE) AS date,
+        TRY_CAST(hashrate_ths AS DOUBLE) AS hashrate_ths
+    FROM src_farm_hashrate
+)
 SELECT
-    _row,
-    trim(CAST(farm_id AS VARCHAR)) AS farm_id,
-    TRY_CAST(date AS DATE) AS date,
-    TRY_CAST(hashrate_ths AS DOUBLE) AS hashrate_ths,
-    coalesce(isfinite(TRY_CAST(hashrate_ths AS DOUBLE)), false) AS hashrate_finite_ok,
-    trim(CAST(farm_id AS VARCHAR)) IN (SELECT farm_id FROM stage_farms UNION SELECT farm_id FROM core.farms)
-        AS farm_known_ok
-FROM src_farm_hashrate;
+    t.*,
+    coalesce(isfinite(t.hashrate_ths), false) AS hashrate_finite_ok,
+    f.farm_id IS NOT NULL AS farm_known_ok,
+    -- an unknown id that matches a known farm after folding case, spaces, invisible and look-alike characters
+    CASE WHEN f.farm_id IS NULL
+         THEN NOT coalesce(list_contains((SELECT list(farm_id_skeleton(farm_id)) FROM known_farms),
+                                         farm_id_skeleton(t.farm_id)), false)
+         ELSE true END AS farm_id_exact_ok,
+    CASE WHEN f.farm_id IS NULL
+         THEN 'farm_id ''' || t.farm_id || ''' looks like farm ' || list_aggregate(list_transform(list_filter(
+             (SELECT list({'id': farm_id, 'skeleton': farm_id_skeleton(farm_id)}) FROM known_farms),
+             lambda k: k.skeleton = farm_id_skeleton(t.farm_id)), lambda k: '''' || k.id || ''''), 'string_agg', ', ')
+    END AS farm_id_exact_detail,
+    coalesce(t.hashrate_ths <= f.capacity_mw * 1e6 / 5, true) AS hashrate_within_capacity_ok
+FROM typed t
+LEFT JOIN known_farms f USING (farm_id);

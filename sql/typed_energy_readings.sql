@@ -25,11 +25,11 @@ SELECT
          ELSE nullif(trim(CAST(price_kzt_per_kwh AS VARCHAR)), '') IS NULL
               OR TRY_CAST(price_kzt_per_kwh AS DOUBLE) IS NOT NULL
     END AS price_parses_ok,
-    -- a time followed by Z, a zone name or an offset (+06, +06:00, -0500)
+    -- a time followed by Z, a zone name or an offset (+06, +06:00, -0500, +05:00:30: DuckDB's cast drops them all)
     CASE WHEN typeof(ts_start) = 'TIMESTAMP' AND typeof(ts_end) = 'TIMESTAMP' THEN true
          ELSE NOT coalesce(regexp_matches(trim(CAST(ts_start AS VARCHAR)),
-                  '\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[A-Za-z]{2,}.*|[+-]\d{1,2}(:?\d{2})?)$'), false)
+                  '\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[A-Za-z]{2,}.*|[+-]\d{1,2}(:?\d{2}){0,2})$'), false)
               AND NOT coalesce(regexp_matches(trim(CAST(ts_end AS VARCHAR)),
-                  '\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[A-Za-z]{2,}.*|[+-]\d{1,2}(:?\d{2})?)$'), false)
+                  '\d:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[A-Za-z]{2,}.*|[+-]\d{1,2}(:?\d{2}){0,2})$'), false)
     END AS ts_no_zone_ok
 FROM src_energy_readings;

@@ -24,7 +24,8 @@ from minetax.schemes import load_scenario, load_scheme
 from tests.conftest import make_data_dir
 
 CORPUS = Path(__file__).parent / "bad_inputs"
-CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
+# cases.yaml, plus cases-<topic>.yaml files (one per topic, same format)
+CASES = [c for f in sorted(CORPUS.glob("cases*.yaml")) for c in yaml.safe_load(f.read_text())]
 FARMS = {"A1": ["coal", "grid", True, "2022-01-01", None],
          "A2": ["hydro", "own_generation", True, "2022-01-01", None],
          "A3": ["coal", "grid", True, "2022-01-01", "2023-06-30"]}
@@ -58,12 +59,14 @@ def _snapshot_digest(settings: Settings) -> str:
 
 
 def _core_state(settings: Settings) -> dict:
+    """Every table of core, model and tax (the readings manifest and replaced list included) and the readings
+    themselves, as counts and content hashes."""
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core' "
-                                            "ORDER BY 1").fetchall()]
-        return {t: con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM core.{t}").fetchall()
-                for t in tables}
+        tables = [f"{r[0]}.{r[1]}" for r in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'model', 'tax') "
+            "ORDER BY 1, 2").fetchall()] + ["core.energy_readings"]
+        return {t: con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {t}").fetchall() for t in tables}
     finally:
         con.close()
 
@@ -116,6 +119,8 @@ def test_manifest_is_complete():
         assert (CORPUS / c["case"] / c["file"]).stat().st_size <= 8192, c  # tiny files only
         if c["kind"] == "input":
             assert c.get("put") or c.get("replaces"), c
+        if c.get("fixed"):
+            assert c["kind"] == "input" and (CORPUS / c["case"] / c["fixed"]).is_file(), c
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "input"], ids=_id)
@@ -147,6 +152,12 @@ def test_input_case(case, settings):
     assert (case["dataset"], target.name, "quarantined") in inputs
     stored = list((settings.raw_dir / case["dataset"]).glob(f"*{target.suffix}"))
     assert hashlib.sha256(target.read_bytes()).hexdigest() in {p.stem for p in stored}  # kept as received
+    if case.get("fixed"):  # the corrected file put in its place is applied by the next run
+        shutil.copyfile(CORPUS / case["case"] / case["fixed"], target)
+        pipeline.run(settings, "kz-baseline")
+        status, _, quarantined, inputs = _last_run(settings)
+        assert status == "succeeded" and not quarantined, (status, quarantined)
+        assert (case["dataset"], target.name, "loaded") in inputs, inputs
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["kind"] != "input"], ids=_id)

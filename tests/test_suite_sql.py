@@ -59,6 +59,7 @@ def test_default_data_same_as_great_expectations(tmp_path, compared):
     ctx = pipeline.begin(local, "kz-baseline")
     pipeline.ingest(ctx)
     pipeline.estimate(ctx)
+    ctx.close()
     assert {s for s, _, _ in compared} >= {"input.farms", "input.energy_readings", "input.farm_hashrate",
                                             "input.network_daily", "input.fx", "output.farm_month",
                                             "output.estimates", "output.reconcile", "output.country"}
@@ -86,6 +87,7 @@ def test_a_failing_output_rule_is_found_by_both_engines(tmp_path, compared, monk
     pipeline.ingest(ctx)
     with pytest.raises(Exception, match="period_end"):
         pipeline.estimate(ctx)
+    ctx.close()
     failed = [r for s, mine, _ in compared if s == "output.estimates" for r in mine.failures]
     assert failed and all(r["unexpected_count"] > 0 for r in failed)
     _assert_same(compared)
@@ -127,6 +129,8 @@ def test_corpus_case_same_as_great_expectations(case, settings, compared):  # no
         pipeline.ingest(ctx)
     except InputError:
         pass  # refused or not, both engines must agree on every rule
+    finally:
+        ctx.close()
     if not compared:  # refused before any rule (unreadable file, missing column): nothing to compare
         return
     _assert_same(compared)

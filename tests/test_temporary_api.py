@@ -54,3 +54,34 @@ def test_minetax_run_reports_an_api_that_does_not_start_as_an_error(tmp_path):
     assert r.returncode == 1, r.stderr
     assert "error: the temporary Prefect API exited with code" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr.split("error: the temporary Prefect API")[0], r.stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux only")
+def test_the_api_has_its_own_session_and_never_outlives_its_process(tmp_path):
+    """The API is out of the caller's process group (a terminal's Ctrl-C does not reach it) and goes away even
+    when the caller is killed with SIGKILL, with no chance to stop it."""
+    import signal
+    import time
+
+    code = ("import sys, time\nfrom minetax import temporary_api\nready = temporary_api.start()\nready()\n"
+            "print(temporary_api.current.process.pid, flush=True)\ntime.sleep(300)\n")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    api = int(p.stdout.readline())
+    assert _alive(api)
+    assert os.getsid(api) != os.getsid(p.pid) and os.getpgid(api) != os.getpgid(p.pid)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while _alive(api) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(api), "the temporary API outlived the process that started it"

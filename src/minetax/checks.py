@@ -21,7 +21,7 @@ import duckdb
 
 from minetax import db, suite_sql
 from minetax.errors import MinetaxError
-from minetax.validate import Report
+from minetax.validate import Report, describe, load_suite_doc
 
 ENGINES = ("duckdb", "great_expectations")
 
@@ -62,3 +62,20 @@ def check_query(con: duckdb.DuckDBPyConnection, suite: str, sql_file: str, param
     con.execute(f"CREATE OR REPLACE TEMP TABLE check_result AS SELECT row_number() OVER () AS _row, * "
                 f"FROM ({stmt})", db.bound(stmt, params)).fetchall()
     return suite_sql.validate(con, suite, "check_result", target)
+
+
+def row_details(con: duckdb.DuckDBPyConnection, suite: str, relation: str, result: dict) -> dict[int, str]:
+    """What a failed rule found in each of its example rows, for rules whose suite entry names a detail column
+    (meta.detail, e.g. farm_id_distinct_detail: "farm_id 'a1' looks like 'A1' (already loaded)"); {} otherwise.
+    The detail is text the stage SQL wrote beside the check column: the other id of a probable duplicate, the
+    invisible character's code point, the readings already loaded that a changed farm would leave out."""
+    rows = [int(r) for r in result.get("example_rows") or []]
+    cfg = next((c for c in load_suite_doc(suite)["expectations"]
+                if c["type"] == result["expectation"]
+                and ((c.get("meta") or {}).get("rule") or describe(c)) == result["rule"]), None)
+    column = ((cfg or {}).get("meta") or {}).get("detail")
+    if not rows or not column:
+        return {}
+    found = con.execute(f"SELECT _row, {suite_sql.ident(column)} FROM {relation} WHERE _row IN "
+                        f"({', '.join(map(str, rows))}) AND {suite_sql.ident(column)} IS NOT NULL").fetchall()
+    return {int(r): str(text) for r, text in found}

@@ -7,22 +7,26 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from minetax import interrupts
 from minetax.config import DEFAULT_SCENARIO, Settings
-from minetax.errors import MinetaxError
+from minetax.errors import MinetaxError, explain
 
 if TYPE_CHECKING:  # pandas is imported where it is used: `minetax run` launches Prefect's API first
     import pandas as pd
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Estimate tax revenue from cryptocurrency mining (Kazakhstan lead case).")
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+# markup off: farm names, file names, paths, scheme titles and query results are printed as text ("[/red]" in a farm
+# name is a name, not a style); styling is given explicitly (Text, style=). Status lines take Text for the same reason.
+console = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+err = Console(stderr=True, markup=False)
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="state folder (default: $MINETAX_HOME or "
                                               "~/.local/share/minetax)")]
@@ -40,6 +44,10 @@ def prefect_env(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     # Prefect's own log lines would repeat our errors with tracebacks; we print errors ourselves.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    # Nor "Still processing items" when a run stopped by Ctrl-C exits with events unsent (a logger outside prefect.*)
+    import logging
+
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 
 
 @app.command()
@@ -59,7 +67,11 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
     load_scenario(scenario, settings.scenarios_dir, settings.schemes_dir)  # refused before Prefect starts
     settings.ensure()
     prefect_env(settings)
-    with console.status(f"{scenario}: starting Prefect (temporary local API)…") as status:
+    _check_writable(settings.home)
+    snapshot, before = settings.published_path, _file_id(settings.published_path)
+    _interrupt_note[0] = lambda: ("nothing was changed (the run was rolled back)" if _file_id(snapshot) == before
+                                  else f"the run had finished: its results are published in {snapshot}")
+    with console.status(Text(f"{scenario}: starting Prefect (temporary local API)…")) as status:
         from minetax import temporary_api
 
         ready = temporary_api.start()  # boots while Prefect and the flows are imported
@@ -70,18 +82,36 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
 
         state = flows.pipeline.call(
             flow_name, ready(), home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
-            schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(f"{scenario}: {msg}…"),
+            schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(Text(f"{scenario}: {msg}…")),
             **extra)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
+        if interrupts.requested():  # whatever the error, it is the consequence of the signal
+            raise KeyboardInterrupt
         if isinstance(exc, MinetaxError):
             raise exc
+        message = explain(exc, settings.home) if isinstance(exc, BaseException) else None
+        if message:
+            raise MinetaxError(message) from exc
         if isinstance(exc, BaseException):  # a bug, not a user error: show where
             import traceback
 
             traceback.print_exception(exc, file=sys.stderr)
         raise MinetaxError(f"run failed: {exc!r}")
     return state.result()
+
+
+def _check_writable(home: Path) -> None:
+    """A run writes MINETAX_HOME: refuse a read-only one at once, before Prefect starts (write a file, not
+    os.access: root passes every permission check, not a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=home, prefix=".minetax-write-check-"):
+            pass
+    except OSError as e:
+        said = OSError(e.errno, e.strerror, str(home))  # the home, not the name of the probe file
+        raise MinetaxError(explain(said, home) or f"MINETAX_HOME {home} cannot be written: {e.strerror}") from e
 
 
 def print_summary(settings: Settings, out: dict, seconds: float) -> None:
@@ -157,7 +187,7 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
     except ValueError as e:
         raise MinetaxError(f"--from and --to take a day YYYY-MM-DD: {e}") from e
     settings = Settings.make(home)
-    with console.status(f"fetching network data {lo}..{hi}…"):
+    with console.status(Text(f"fetching network data {lo}..{hi}…")):
         rows = fetch(url or DEFAULT_URL, lo, hi, key=api_key(settings.home), timeout=timeout, retries=retries)
     path = write_network_file(rows, settings.inbox_dir, lo, hi)
     console.print(f"wrote {len(rows)} days to {path}; the next `minetax run` validates and loads them")
@@ -198,13 +228,13 @@ def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOp
         pass
     finally:
         if pause_on_exit:
-            err.print("[yellow]serve stopped: the schedules of minetax-run/monthly-close and "
-                      "minetax-network-refresh/network-refresh are now PAUSED on the server.[/yellow] No scheduled "
-                      "run starts until `minetax serve` runs again (serving, or `minetax deploy` for a worker, "
-                      "makes them active again).", soft_wrap=True)
+            err.print(Text.assemble(("serve stopped: the schedules of minetax-run/monthly-close and "
+                                     "minetax-network-refresh/network-refresh are now PAUSED on the server.", "yellow"),
+                                    " No scheduled run starts until `minetax serve` runs again (serving, or `minetax "
+                                    "deploy` for a worker, makes them active again)."), soft_wrap=True)
         else:
-            err.print("[yellow]serve stopped: the schedules stay ACTIVE on the server but nothing executes them;"
-                      " scheduled runs will wait as Late until `minetax serve` runs again.[/yellow]", soft_wrap=True)
+            err.print("serve stopped: the schedules stay ACTIVE on the server but nothing executes them; scheduled "
+                      "runs will wait as Late until `minetax serve` runs again.", style="yellow", soft_wrap=True)
 
 
 @app.command()
@@ -294,7 +324,7 @@ def forecast(scenario: Annotated[str, typer.Option(help="forecast file schemes/f
     if not 1 <= runs <= 100_000:
         raise MinetaxError("--runs must be between 1 and 100000")
     settings = Settings.make(home)
-    with console.status(f"simulating {runs} draws of {scenario} to {to}…"):
+    with console.status(Text(f"simulating {runs} draws of {scenario} to {to}…")):
         run_id, by_year, windows = run_forecast(settings, scenario, to, runs, seed, compare)
     what = f"{scenario} minus {compare}" if compare else scenario
     t = Table("scheme", "year", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT",
@@ -321,8 +351,8 @@ def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show on
     st = Settings.make(schemes_dir=schemes_dir)
     if detail:
         s = load_scheme(detail, st.schemes_dir)
-        console.print(f"[bold]{s.scheme_id}[/bold]: {s.title} — family {s.family}, tax period {s.tax_period}, "
-                      f"rate in {s.rate_unit}, version {s.version[:12]}")
+        console.print(Text.assemble((s.scheme_id, "bold"), f": {s.title} — family {s.family}, tax period "
+                                    f"{s.tax_period}, rate in {s.rate_unit}, version {s.version[:12]}"))
         t = Table("parameter", "from", "value", "status", "reference")
         for pname, p in s.parameters.items():
             for d, e in p["values"].items():
@@ -388,37 +418,33 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run on the publ
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE for $NAME in the query "
                                                         "(repeatable)")] = None,
         home: HomeOpt = None,
-        format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table"):
+        format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+        timeout: Annotated[float, typer.Option("--timeout", help="stop the query after SECONDS")] = 60.0,
+        memory: Annotated[str, typer.Option("--memory", help="memory limit of the query, e.g. 500MB")] = "2GB"):
     """Run read-only SQL on the published snapshot (examples: sql/examples/*.sql)."""
-    from minetax.query import run_query
+    from rich.text import Text
+
+    from minetax.query import parse_params, read_query_file, run_query
 
     if format not in ("table", "csv", "json"):
         raise MinetaxError("--format must be table, csv or json")
     if (query is None) == (file is None):
         raise MinetaxError("give a query or -f FILE (one of them)")
     if file is not None:
-        try:
-            query = file.read_text()
-        except OSError as e:
-            raise MinetaxError(f"cannot read {file}: {e.strerror}") from e
-    params = {}
-    for p in param or []:
-        name, sep, value = p.partition("=")
-        if not sep or not name.isidentifier():
-            raise MinetaxError(f"--param takes NAME=VALUE, got {p!r}")
-        params[name] = int(value) if value.lstrip("-").isdigit() else value
-    df = run_query(Settings.make(home), query, params)
+        query = read_query_file(file)
+    df = run_query(Settings.make(home), query, parse_params(param or []), timeout=timeout, memory=memory,
+                   source=None if file is None else str(file))
     if format == "csv":
         df.to_csv(sys.stdout, index=False)
     elif format == "json":
         sys.stdout.write(df_to_json(df) + "\n")
-    else:
+    else:  # cells and headers are Text, never markup: a value like [/red] prints as it is
         out = Console(width=None if sys.stdout.isatty() else 240)
         t = Table()
         for c in df.columns:
-            t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
+            t.add_column(Text(str(c)), justify="right" if df[c].dtype.kind in "iuf" else "left")
         for row in df.itertuples(index=False):
-            t.add_row(*[_cell(v) for v in row])
+            t.add_row(*[Text(_cell(v)) for v in row])
         out.print(t)
         out.print(f"{len(df)} rows")
 
@@ -430,13 +456,22 @@ def _signed(v: float) -> str:
 
 def df_to_json(df: pd.DataFrame) -> str:
     """Records; DATE columns (datetimes at midnight) as YYYY-MM-DD, other timestamps ISO."""
+    from uuid import UUID
+
     df = df.copy()
     for c in df.columns:
         if df[c].dtype.kind == "M":
             s = df[c]
             df[c] = s.dt.strftime("%Y-%m-%d") if (s.dropna() == s.dropna().dt.normalize()).all() \
                 else s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return json.dumps(json.loads(df.to_json(orient="records")), indent=1)
+        elif df[c].dtype == object:  # UUID, BLOB and BIT values as text (pandas' to_json fails on them)
+            df[c] = df[c].map(lambda v: bytes(v).decode("ascii", "backslashreplace") if isinstance(
+                v, bytes | bytearray | memoryview) else str(v) if isinstance(v, UUID) else v)
+    try:
+        return json.dumps(json.loads(df.to_json(orient="records")), indent=1)
+    except (OverflowError, TypeError, ValueError) as e:
+        raise MinetaxError(f"cannot write this result as JSON ({e}); cast the column to VARCHAR or use --format csv") \
+            from e
 
 
 def _cell(v) -> str:
@@ -453,19 +488,28 @@ def _cell(v) -> str:
 
 @app.command()
 def runs(home: HomeOpt = None, limit: Annotated[int, typer.Option(help="most recent runs to show")] = 20):
-    """List runs: id, Prefect flow run, start, finish, status, scenario, periods and inputs."""
+    """List runs: id, Prefect flow run, start, finish, status, scenario, periods and inputs (from the published
+    snapshot and the run log: never the warehouse, so it never blocks or fails a run)."""
+    from rich.text import Text
+
     from minetax.runs import list_runs
 
     df, source = list_runs(Settings.make(home), limit)
     t = Table("run", "flow run", "started", "finished", "status", "scenario", "periods", "inputs",
               title=f"Runs ({source})")
-    for r in df.itertuples():
-        t.add_row(r.run_id, (r.flow_run_id or "")[:8], _cell(r.started_at)[:19], _cell(r.finished_at)[:19],
-                  r.status, r.scenario_id, r.periods or "", r.inputs or "")
+    for r in df.itertuples():  # values are data, printed as text (never as markup)
+        t.add_row(*(Text(v) for v in (_text(r.run_id), _text(r.flow_run_id)[:8], _text(r.started_at)[:19],
+                                      _text(r.finished_at)[:19], _text(r.status), _text(r.scenario_id),
+                                      _text(r.periods), _text(r.inputs))))
     console.print(t)
-    failed = df[df.status == "failed"]
-    for r in failed.head(3).itertuples():
-        console.print(f"[red]{r.run_id} failed:[/red] {(r.message or '').splitlines()[0] if r.message else ''}")
+    for r in df[df.status.isin(["failed", "interrupted", "crashed"])].head(3).itertuples():
+        first = _text(r.message).splitlines()
+        console.print(Text(f"{r.run_id} {r.status}: ", style="red") + Text(first[0] if first else ""))
+
+
+def _text(v) -> str:
+    """A cell as plain text: missing values (None, NaN, NaT) are empty."""
+    return "" if v is None or v != v else _cell(v)
 
 
 @app.command("generate-sample")
@@ -488,12 +532,67 @@ def generate_sample(
                   f"{counts['hashrate_days']:,} hashrate days to {out}")
 
 
+def fail(message: str) -> NoReturn:
+    """Print `error: <message>` (user data in it printed as text, never as markup) and exit with code 1."""
+    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+def _home_hint() -> Path:
+    """The home this command uses (--home, else MINETAX_HOME, else the default), to name files in messages."""
+    from minetax.config import default_home
+
+    args = sys.argv[1:]
+    for i, a in enumerate(args):
+        if a.startswith("--home="):
+            return Path(a.split("=", 1)[1]).expanduser()
+        if a == "--home" and i + 1 < len(args):
+            return Path(args[i + 1]).expanduser()
+    return default_home()
+
+
+def _interrupted() -> str:
+    return f"interrupted ({interrupts.signal_name() or 'Ctrl-C'}); {_interrupt_note[0]()}"
+
+
+_interrupt_note = [lambda: "stopped"]  # what an interrupt leaves behind: run_scenario says more
+
+
+def _file_id(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def main() -> None:
+    """Run the command. Every failure a user can act on is one `error: …` line (and its details), exit code 1:
+    MinetaxError, Ctrl-C or SIGTERM, a full or read-only disk, a damaged database. Other errors are bugs and keep
+    their traceback."""
+    interrupts.install()
+    try:
+        _main()
+    finally:
+        interrupts.settle()  # a signal while the temporary API is stopped at exit must not print a traceback
+
+
+def _main() -> None:
     try:
         app()
+    except SystemExit as e:
+        if interrupts.requested() and e.code not in (0, None):  # typer turns KeyboardInterrupt into exit code 130
+            fail(_interrupted())
+        raise
     except MinetaxError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(1)
+        fail(_interrupted() if interrupts.requested() else str(e))
+    except (Exception, KeyboardInterrupt) as e:
+        if interrupts.requested() or isinstance(e, KeyboardInterrupt):
+            fail(_interrupted())
+        message = explain(e, _home_hint())
+        if message is None:
+            raise
+        fail(message)
 
 
 if __name__ == "__main__":

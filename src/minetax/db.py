@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from minetax.config import SQL_DIR
-from minetax.errors import MinetaxError
+from minetax.errors import MinetaxError, damaged, explain, is_damaged
 
 
 @cache
@@ -46,18 +46,26 @@ def query_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = 
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    """Open a DuckDB file; a lock held by another process, a damaged file, a full or read-only disk are each one
+    clear MinetaxError that says what to do."""
+    home = path.parent.parent if path.parent.name == "published" else path.parent
     try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as e:
-        if "lock" not in str(e).lower():
+    except OSError as e:
+        raise MinetaxError(explain(e, home) or f"cannot open {path}: {e}") from e
+    except duckdb.Error as e:
+        if isinstance(e, duckdb.IOException) and "lock" in str(e).lower():
+            holder = re.search(r"PID (\d+)", str(e))
+            raise MinetaxError(f"refused: another minetax process{' (PID ' + holder.group(1) + ')' if holder else ''} "
+                               f"is writing {path}; only one run at a time may write the warehouse. Nothing was "
+                               "changed; run again when it has finished (readers use the published snapshot and are "
+                               "not affected).") from e
+        message = damaged(path, str(e), home) if is_damaged(e) else explain(e, home)
+        if message is None:
             raise
-        holder = re.search(r"PID (\d+)", str(e))
-        raise MinetaxError(f"refused: another minetax process{' (PID ' + holder.group(1) + ')' if holder else ''} "
-                           f"is writing {path}; only one run at a time may write the warehouse. Nothing was changed; "
-                           "run again when it has finished (readers use the published snapshot and are not "
-                           "affected).") from e
+        raise MinetaxError(message) from e
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df) -> None:

@@ -1,7 +1,8 @@
 """Model and tax: run sql/model_*.sql and sql/tax_*.sql for a scenario, then check the outputs.
 
-Everything is written in one transaction; if an output suite fails the transaction is rolled back,
-the failure is recorded, and OutputValidationError is raised (nothing is published).
+Everything is written inside the run's transaction (minetax.pipeline); if an output suite fails,
+OutputValidationError is raised with the failing rows and the run is rolled back: nothing changes, nothing is
+published.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import duckdb
 from minetax import checks, db, runs, segments
 from minetax.errors import OutputValidationError
 from minetax.faults import crashpoint
-from minetax.ingest import record_validation
 from minetax.schemes import Scenario, Scheme
 from minetax.validate import Report
 
@@ -133,63 +133,97 @@ def _save_state(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
 
 def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, progress=None,
              window=None) -> list[Report]:
-    """Recompute the months that need it (see plan) in one transaction, check the outputs, and commit."""
-    reports: list[Report] = []
-    con.execute("BEGIN TRANSACTION").fetchall()
-    try:
-        months, label = plan(con, scenario, window)
-        runs.set_periods(con, run_id, label)
-        if months is None:
-            con.execute("COMMIT").fetchall()
-            return reports
-        rng = {"m_from": months[0], "m_to": months[1]}
-        sid = {"scenario_id": scenario.scenario_id}
-        if progress:
-            progress(f"modelling {label}")
-        write_assumption_tables(con, scenario)
-        segments.window_view(con, months[0], months[1] + dt.timedelta(days=32))  # past the last month's end
-        mp = {**model_params(run_id, scenario), **rng}
-        db.run_file(con, "model_farm_month.sql", mp)
-        db.run_file(con, "model_country_month.sql", mp)
-        crashpoint("estimate:modelled")
-        reports.append(checks.check_query(con, "output.farm_month", "check_farm_month.sql", sid,
-                                          "model.farm_month"))
-        con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()
-        for scheme in scenario.schemes:
-            if progress:
-                progress(f"applying {scheme.scheme_id}")
-            params = {**scheme_params(run_id, scenario, scheme), **rng}
-            write_rate_rules(con, scheme)
-            db.run_file(con, "tax_period_fx.sql", params)
-            db.run_file(con, "tax_farm.sql", params)
-            db.run_file(con, "tax_country.sql", params)
-        crashpoint("estimate:taxed")
-        db.run_file(con, "tax_behaviour.sql", {**sid, **rng, "behaviour": behaviour_on(scenario)})
-        for scheme in scenario.schemes:
-            params = {**scheme_params(run_id, scenario, scheme), **rng}
-            db.run_file(con, "tax_estimates_by_period.sql", params)
-            db.run_file(con, "tax_country_by_period.sql", params)
-            for suite, check, target in (("output.estimates", "check_estimates.sql", "tax.estimates"),
-                                         ("output.reconcile", "check_reconcile.sql", "reconcile"),
-                                         ("output.country", "check_country.sql", "tax.estimates_country")):
-                reports.append(checks.check_query(con, suite, check, params,
-                                                  f"{target}[{scheme.scheme_id}]"))
-        if window is None:  # a backfill window does not bring the rest of the scenario up to date
-            _drop_stale(con, scenario)
-            _save_state(con, scenario)
-        failed = [r for r in reports if not r.success]
-        if failed:
-            raise OutputValidationError("estimates failed validation; nothing was published:\n" + "\n".join(
-                f"  {r.target}: {f['column'] or '(table)'}: {f['rule']} ({f['unexpected_count']} rows)"
-                for r in failed for f in r.failures))
-        crashpoint("estimate:checked")
-        con.execute("COMMIT").fetchall()
-        crashpoint("estimate:committed")
-    except BaseException:
-        con.execute("ROLLBACK").fetchall()
-        for r in reports:
-            record_validation(con, run_id, r)
-        raise
-    for r in reports:
-        record_validation(con, run_id, r)
+    """Recompute the months that need it (see plan) inside the caller's transaction and check the outputs; raise
+    OutputValidationError (with the reports) if a check fails: the caller rolls back."""
+    months, label = plan(con, scenario, window)
+    runs.set_periods(con, run_id, label)
+    if months is None:
+        return []
+    rng = {"m_from": months[0], "m_to": months[1]}
+    if progress:
+        progress(f"modelling {label}")
+    write_assumption_tables(con, scenario)
+    segments.window_view(con, months[0], months[1] + dt.timedelta(days=32))  # past the last month's end
+    mp = {**model_params(run_id, scenario), **rng}
+    db.run_file(con, "model_farm_month.sql", mp)
+    db.run_file(con, "model_country_month.sql", mp)
+    crashpoint("estimate:modelled")
+    reports = [_check(con, "output.farm_month", "check_farm_month.sql", {"scenario_id": scenario.scenario_id},
+                      "model.farm_month")]
+    _apply_schemes(con, run_id, scenario, rng, progress)
+    crashpoint("estimate:taxed")
+    reports += _check_outputs(con, run_id, scenario, rng)
+    if window is None:  # a backfill window does not bring the rest of the scenario up to date
+        _drop_stale(con, scenario)
+        _save_state(con, scenario)
+    failed = [r for r in reports if not r.success]
+    if failed:
+        raise OutputValidationError(failure_message(con, run_id, failed), reports)
+    crashpoint("estimate:checked")
     return reports
+
+
+def _apply_schemes(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, rng: dict, progress) -> None:
+    con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()
+    for scheme in scenario.schemes:
+        if progress:
+            progress(f"applying {scheme.scheme_id}")
+        params = {**scheme_params(run_id, scenario, scheme), **rng}
+        write_rate_rules(con, scheme)
+        db.run_file(con, "tax_period_fx.sql", params)
+        db.run_file(con, "tax_farm.sql", params)
+        db.run_file(con, "tax_country.sql", params)
+    db.run_file(con, "tax_behaviour.sql", {"scenario_id": scenario.scenario_id, **rng,
+                                           "behaviour": behaviour_on(scenario)})
+
+
+def _check_outputs(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, rng: dict) -> list[Report]:
+    reports = []
+    for scheme in scenario.schemes:
+        params = {**scheme_params(run_id, scenario, scheme), **rng}
+        db.run_file(con, "tax_estimates_by_period.sql", params)
+        db.run_file(con, "tax_country_by_period.sql", params)
+        for suite, check, target in (("output.estimates", "check_estimates.sql", "tax.estimates"),
+                                     ("output.reconcile", "check_reconcile.sql", "reconcile"),
+                                     ("output.country", "check_country.sql", "tax.estimates_country")):
+            reports.append(_check(con, suite, check, params, f"{target}[{scheme.scheme_id}]"))
+    return reports
+
+
+def _check(con: duckdb.DuckDBPyConnection, suite: str, check: str, params: dict, target: str) -> Report:
+    """One output suite on its check query; each failed rule keeps a few offending rows, described."""
+    report = checks.check_query(con, suite, check, params, target)
+    for f in report.failures:
+        f["examples"] = _example_rows(con, f.get("example_rows") or [])
+    return report
+
+
+def failure_message(con: duckdb.DuckDBPyConnection, run_id: str, failed: list[Report]) -> str:
+    """What failed, where (farm, month, country, with the offending values), and which input files of this run
+    changed the data it rests on: the error must point at something a user can fix."""
+    lines = ["estimates failed validation; nothing was changed or published (the run was rolled back):"]
+    for r in failed:
+        for f in r.failures:
+            lines.append(f"  {r.target}: column {f['column'] or '(table)'}: rule {f['rule']} failed "
+                         f"({f['unexpected_count']} rows)")
+            lines += [f"    e.g. {ex}" for ex in f.get("examples") or []]
+    changed = con.execute("SELECT DISTINCT dataset FROM meta.changes WHERE run_id = ? ORDER BY 1", [run_id]).fetchall()
+    if changed:
+        lines.append("  datasets this run's input files changed: " + ", ".join(r[0] for r in changed)
+                     + " (see `minetax runs`; correct the file and run again)")
+    return "\n".join(lines)
+
+
+EXAMPLE_COLUMNS = ("farm_id", "country", "month", "period_start", "scheme_id", "energy_kwh", "price_kzt_per_kwh",
+                   "rate", "tax_kzt", "fx_rate")
+
+
+def _example_rows(con: duckdb.DuckDBPyConnection, rows: list[int]) -> list[str]:
+    """The failing rows of the last check query (temp table check_result), with the columns that identify them."""
+    if not rows or checks.engine() != "duckdb":
+        return []
+    cols = [r[0] for r in con.execute("DESCRIBE check_result").fetchall()]
+    shown = [c for c in EXAMPLE_COLUMNS if c in cols] or cols[1:6]
+    found = con.execute(f"SELECT {', '.join(shown)} FROM check_result WHERE _row IN "
+                        f"({', '.join(str(int(n)) for n in rows[:3])}) ORDER BY _row").fetchall()
+    return [", ".join(f"{c}={v}" for c, v in zip(shown, row, strict=True)) for row in found]

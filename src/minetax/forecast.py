@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from minetax.config import DEFAULT_DATA_DIR, SCENARIOS_DIR, SCHEMES_DIR
 from minetax.errors import SchemeError
+from minetax.policy_yaml import read_policy
 from minetax.schemes import Scheme, load_scenario
 
 FORECASTS_DIR = SCHEMES_DIR / "forecasts"
@@ -135,10 +135,7 @@ def load_forecast(forecast_id: str, forecasts_dir: Path = FORECASTS_DIR, scenari
     if not file.exists():
         known = sorted(p.stem for p in Path(forecasts_dir).glob("*.yaml"))
         raise ForecastError(f"unknown forecast {forecast_id!r} (known: {', '.join(known)})")
-    try:
-        doc = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as e:
-        raise ForecastError(f"forecast refused: {file.name}: not valid YAML: {e}") from e
+    doc, _ = read_policy(file, "forecast", ForecastError)
     if not isinstance(doc, dict) or doc.get("forecast_id") != forecast_id:
         raise ForecastError(f"forecast refused: {file.name}: needs forecast_id {forecast_id!r}")
     if doc.get("base"):  # a forecast may inherit another's assumptions and change some (deep merge)

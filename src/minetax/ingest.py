@@ -7,25 +7,22 @@ A file already loaded (same dataset, same sha256) is recorded as `unchanged` and
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
 import json
-import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from minetax import checks, db, reading_order, segments
+from minetax import checks, db, intake, reading_order, segments
 from minetax.config import SQL_DIR, Settings
 from minetax.datasets import DATASETS, Dataset
 from minetax.errors import InputError
 from minetax.faults import crashpoint
 from minetax.reading_order import Order
+from minetax.staging import _read_error, open_source
 from minetax.validate import Report
 
 EXTENSIONS = (".csv", ".parquet")
@@ -42,175 +39,32 @@ class InputFile:
     status: str = "pending"  # loaded | unchanged | quarantined | not_loaded
     stored_path: Path | None = None
     kwh: float | None = None  # readings: the file's total kWh, counted in its suite's scan
+    origin: str = "data"  # data: the data folder (one file per dataset) | inbox: the drop folder
 
 
 def find_input(data_dir: Path, ds: Dataset) -> Path | None:
-    """<name>.csv or <name>.parquet in data_dir or one of its direct subfolders; more than one is an error."""
-    found = [p for ext in EXTENSIONS for p in (*data_dir.glob(f"{ds.name}{ext}"), *data_dir.glob(f"*/{ds.name}{ext}"))]
+    """<name>.csv or <name>.parquet in data_dir or one of its direct subfolders (whatever it is: a directory or a
+    pipe of that name is refused by name later, never skipped); more than one is an error."""
+    found = [p for ext in EXTENSIONS for p in (*data_dir.glob(f"{ds.name}{ext}"), *data_dir.glob(f"*/{ds.name}{ext}"))
+             if p.parent == data_dir or p.parent.is_dir()]
     if len(found) > 1:
         raise InputError(str(data_dir), [{"column": None, "rule": f"one file for dataset {ds.name}",
                                           "examples": [str(p) for p in found]}])
     return found[0] if found else None
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _literal(path: Path) -> str:
-    return _quote(str(path))
-
-
-UTF8_RULE = "file is valid UTF-8 text (not valid UTF-8: save the CSV as UTF-8, e.g. not Windows-1251)"
-FIELDS_RULE = "every line has as many fields as the header line (a text value with an unquoted comma?)"
-
-
-def _read_error(path: Path, e: Exception) -> InputError:
-    """A file DuckDB cannot read: say why in words (encoding, ragged line, broken Parquet), with its line."""
-    lines = [ln.strip() for ln in str(e).splitlines()
-             if ln.strip() and not ln.startswith("LINE ") and ln.strip().strip("^")]
-    text = "\n".join(lines)
-    at = re.search(r"CSV Error on Line: (\d+)", text)
-    row = f"row {int(at.group(1)) - 1}: " if at else ""  # DuckDB counts the header as line 1
-    if re.search(r"unicode|utf-?8", text, re.IGNORECASE):
-        return InputError(str(path), [{"column": None, "rule": UTF8_RULE,
-                                       "examples": [row + "invalid byte sequence"
-                                                    + (f" (CSV line {at.group(1)})" if at else "")]}])
-    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-    original = re.search(r"Original Line: (.*)", text)
-    if fields:
-        return InputError(str(path), [{"column": None, "rule": FIELDS_RULE, "examples": [
-            f"{row}{original.group(1) if original else ''} ({fields.group(2)} fields, the header has "
-            f"{fields.group(1)})"]}])
-    return InputError(str(path), [{"column": None, "rule": "readable CSV or Parquet file",
-                                   "examples": lines[:2] or [type(e).__name__]}])
-
-
-def _ragged_rows(path: Path, delim: str, width: int) -> InputError | None:
-    """Rows with more or fewer fields than the header. DuckDB refuses most of them itself, but silently drops an
-    extra field that is empty, so a farm name with an unquoted comma on a line ending in an empty
-    decommissioned_on would shift every later value one column to the right."""
-    bad, count = [], 0
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = (r for r in csv.reader(f, delimiter=delim) if r)
-        next(rows, None)  # the header
-        for i, r in enumerate(rows, start=1):
-            if len(r) != width:
-                count += 1
-                if len(bad) < 5:
-                    bad.append(f"row {i}: {delim.join(r)} ({len(r)} fields, the header has {width})")
-    return InputError(str(path), [{"column": None, "rule": FIELDS_RULE, "unexpected_count": count,
-                                   "examples": bad}]) if bad else None
-
-
-def _csv_reader(path: Path) -> str:
-    """read_csv with the dialect fixed by the header line, not guessed: DuckDB's sniffer, given a line with an
-    extra field, may pick another delimiter or skip lines and take a data line as the header (a file whose last
-    line has an unquoted comma then reads as header-only). The header's names are the columns; the delimiter
-    is ',' if the header has one, else ';' or a tab; quotes are '"'. A line with another number of fields fails."""
-    with open(path, "rb") as f:
-        first = f.readline()
-    try:
-        header = first.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(str(path), [{"column": None, "rule": UTF8_RULE,
-                                      "examples": [f"header line: invalid byte at position {e.start}"]}]) from e
-    delim = _delimiter(header)
-    names = next(csv.reader([header], delimiter=delim), [])
-    columns = "{" + ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in names) + "}"
-    return (f"read_csv({_literal(path)}, auto_detect=false, header=true, delim={_quote(delim)}, quote='\"', "
-            f"escape='\"', columns={columns})")
-
-
-def _delimiter(header: str) -> str:
-    return next((d for d in (",", ";", "\t") if d in header), ",")
-
-
-_quote = db.literal
-
-
-def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, stored: Path | None = None) -> int:
-    """Make src_<name> (numbered rows in `_row`) from the file; return its number of data rows.
-
-    A Parquet file becomes a view over the stored copy (`stored`, content-addressed: it cannot change under the
-    run), read as it is scanned: a 100M-row file is never held in memory. A CSV file is read whole into a temp
-    table of text columns, so a bad line late in the file is found here, not halfway through staging.
-    Refused here, before any rule: an empty file (0 bytes), a file that cannot be read (broken Parquet, a CSV that
-    is not UTF-8 or has a line with more or fewer fields than the header), a missing required column, and a file
-    without data rows (header only)."""
-    if path.stat().st_size == 0:
-        raise InputError(str(path), [{"column": None, "rule": "file is not empty",
-                                      "examples": ["the file has 0 bytes (no header, no rows)"]}])
-    source = stored or path
-    parquet = path.suffix == ".parquet"
-    reader = f"read_parquet({_literal(source)})" if parquet else _csv_reader(path)
-    # read in a connection of its own: a read error inside the warehouse's open transaction would abort it,
-    # and the other files of the run could then not be checked or recorded
-    probe = duckdb.connect()
-    try:
-        cols = [r[0] for r in probe.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-        missing = [c for c in ds.required_columns if c not in cols]
-        if missing:
-            raise InputError(str(path), [{"column": c, "rule": "required column is present",
-                                          "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
-        if parquet:
-            n = probe.execute(f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({_literal(source)})"
-                              ).fetchall()[0][0]
-        else:
-            table = probe.sql(f"SELECT * FROM {reader}").to_arrow_table()
-            n = table.num_rows
-    except duckdb.Error as e:
-        raise _read_error(path, e) from e
-    finally:
-        probe.close()
-    if not parquet:  # read by DuckDB, so valid UTF-8 with the header's dialect
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            ragged = _ragged_rows(path, _delimiter(f.readline()), len(cols))
-        if ragged:
-            raise ragged
-    if n == 0:
-        raise InputError(str(path), [{"column": None, "rule": "file has at least one data row",
-                                      "examples": [f"header only: {', '.join(cols)}"]}])
-    extra = "".join(f", NULL AS {c}" for c in ds.column_names if c not in cols)
-    if parquet:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW src_{ds.name} AS SELECT * EXCLUDE (file_row_number), "
-                    f"file_row_number + 1 AS _row{extra} FROM read_parquet({_literal(source)}, "
-                    "file_row_number = true)").fetchall()
-        return n
-    src_file_arrow = table.append_column("_row", pa.array(range(1, n + 1), pa.int64()))  # noqa: F841
-    # the Arrow table is found by its variable name (DuckDB's replacement scan); con.register would refuse
-    # while the connection still holds a partly fetched result
-    con.execute(f"CREATE OR REPLACE TEMP TABLE src_{ds.name} AS SELECT *{extra} FROM src_file_arrow").fetchall()
-    return n
-
-
-def _examples(con, ds: Dataset, rows: list[int]) -> list[str]:
+def _examples(con, ds: Dataset, rows: list[int], details: dict[int, str] | None = None) -> list[str]:
+    """The offending rows as the file has them, each followed by what the rule found there (`details`: the other
+    id of a probable duplicate, the readings a changed farm would leave out)."""
     if not rows:
         return []
     cols = ", ".join(ds.column_names)
     df = con.execute(f"SELECT _row, {cols} FROM src_{ds.name} WHERE _row IN ({', '.join(map(str, rows[:5]))})"
                      " ORDER BY _row").df()
+    details = details or {}
     return ["row " + str(r["_row"]) + ": " + ", ".join(f"{c}={r[c]!s}" for c in ds.column_names)
+            + (f" ({details[int(r['_row'])]})" if int(r["_row"]) in details else "")
             for r in df.to_dict("records")]
-
-
-def _store_raw(settings: Settings, f: InputFile) -> Path:
-    dest = settings.raw_dir / f.dataset / f"{f.sha256}{f.path.suffix}"
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(dest.suffix + ".tmp")
-        shutil.copyfile(f.path, tmp)  # a copy, not a link: the user may edit the original in place
-        os.replace(tmp, dest)
-    return dest
-
-
-def _already_loaded(con, dataset: str, sha: str) -> bool:
-    return con.execute("SELECT count(*) FROM meta.inputs WHERE dataset = ? AND sha256 = ? AND status = 'loaded'",
-                       [dataset, sha]).fetchone()[0] > 0
 
 
 def record_validation(con, run_id: str, report: Report) -> None:
@@ -222,11 +76,14 @@ def record_validation(con, run_id: str, report: Report) -> None:
           now] for r in report.results])
 
 
-def _record_inputs(con, run_id: str, files: list[InputFile]) -> None:
+def record_inputs(con, run_id: str, files: list[InputFile]) -> None:
+    if not files:
+        return
     now = dt.datetime.now()
-    con.executemany("INSERT INTO meta.inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.executemany("INSERT INTO meta.inputs (run_id, dataset, file_name, source_path, stored_path, sha256, rows, "
+                    "status, loaded_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [[run_id, f.dataset, f.path.name, str(f.path), str(f.stored_path or ""), f.sha256, f.rows,
-                      f.status, now] for f in files])
+                      f.status, now, f.origin] for f in files])
 
 
 def inbox_files(inbox: Path, ds: Dataset) -> list[Path]:
@@ -234,7 +91,7 @@ def inbox_files(inbox: Path, ds: Dataset) -> list[Path]:
     if not inbox.is_dir():
         return []
     pattern = re.compile(rf"^{re.escape(ds.name)}([-_.][^/]*)?\.(csv|parquet)$")
-    return sorted(p for p in inbox.iterdir() if p.is_file() and pattern.match(p.name))
+    return sorted(p for p in inbox.iterdir() if pattern.match(p.name))
 
 
 def unsupported_inputs(settings: Settings) -> list[tuple[Dataset, Path]]:
@@ -304,7 +161,8 @@ def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, lis
         raise ScanError(str(f.path), _read_error(f.path, e).findings) from e
     findings = [{"column": r["column"], "rule": r["rule"], "expectation": r["expectation"],
                  "unexpected_count": r["unexpected_count"],
-                 "examples": _examples(con, ds, r["example_rows"]) or ([r["error"]] if r["error"] else [])}
+                 "examples": _examples(con, ds, r["example_rows"], checks.row_details(
+                     con, f"input.{ds.name}", f"stage_{ds.name}", r)) or ([r["error"]] if r["error"] else [])}
                 for r in report.failures]
     return report, findings, order
 
@@ -335,80 +193,114 @@ def _merge(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, orde
         db.run_file(con, f"merge_{ds.name}.sql")
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, progress=None) -> list[InputFile]:
-    """Stage, validate and merge every input file in one transaction: all of them, or none.
+class Refused(InputError):
+    """Input files were refused: the run's transaction must be rolled back. Carries what the run took (`files`),
+    the validation reports, and the refused files with their findings (`rejected`), to be recorded after the
+    rollback (minetax.pipeline.fail)."""
+
+    def __init__(self, files: list[InputFile], reports: list[Report], rejected: list[tuple[InputFile, list[dict]]]):
+        f, findings = rejected[0]
+        super().__init__(str(f.path), findings)
+        if len(rejected) > 1:
+            self.args = (str(self) + "\n" + "\n".join(str(InputError(str(g.path), fs)) for g, fs in rejected[1:]),)
+        self.files, self.reports, self.rejected = files, reports, rejected
+
+
+def _take(settings: Settings, ds: Dataset, path: Path, inbox: bool) -> InputFile:
+    """The raw copy of one discovered file (refused by name if it is not a regular file in its folder)."""
+    intake.refuse_kind(path, settings.inbox_dir if inbox else path.parent)
+    try:
+        sha, stored = intake.take(path, settings.raw_dir, ds.name)
+    except intake.StillWriting:
+        if inbox:
+            return InputFile(ds.name, path, "", status="not_taken", origin="inbox")
+        raise intake.still_writing(path) from None
+    return InputFile(ds.name, path, sha, stored_path=stored, origin="inbox" if inbox else "data")
+
+
+def _check_one(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, state: dict) -> None:
+    """Validate one taken file and, while nothing has been refused, merge it (within the run's transaction)."""
+    try:
+        report, findings, order = _stage_and_check(con, ds, f)
+    except ScanError as e:  # the transaction is aborted: refuse the batch with this file named
+        f.status = "quarantined"
+        state["rejected"].append((f, e.findings))
+        raise Refused(state["files"], state["reports"], state["rejected"]) from None
+    crashpoint("ingest:validated")
+    if report:
+        state["reports"].append(report)
+    if findings:
+        f.status = "quarantined"
+        state["rejected"].append((f, findings))
+        return
+    f.status = "loaded"
+    if not state["rejected"]:  # once a file failed nothing will be kept: stop merging, keep checking
+        _record_changes(con, ds, run_id, order)
+        _merge(con, settings, ds, f, run_id, order)
+        crashpoint("ingest:merged")
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
+                progress=None) -> tuple[list[InputFile], list[Report]]:
+    """Stage, validate and merge every input file inside the caller's transaction; raise Refused if any fails
+    (the caller rolls back). Returns the files taken and the validation reports.
 
     Files are taken in dataset order (farms first), so a later file is checked against what the earlier
-    ones put into core (a new month of readings against the readings already there)."""
-    files: list[InputFile] = []
-    reports: list[Report] = []
-    rejected: list[tuple[InputFile, list[dict]]] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
-        # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
-        con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false")
-        inputs = discover(settings)
-        for ds, path in unsupported_inputs(settings):  # never read: refused by its format
-            f = InputFile(ds.name, path, sha256_file(path), status="quarantined")
-            f.stored_path = _store_raw(settings, f)
-            files.append(f)
-            rejected.append((f, [_unsupported_finding(path)]))
-        for ds, path in inputs:
-            f = InputFile(ds.name, path, sha256_file(path))
-            f.stored_path = _store_raw(settings, f)
-            files.append(f)
-            crashpoint("ingest:hashed")
-            if progress:
-                progress(f"validating {path.name}")
-            if _already_loaded(con, ds.name, f.sha256):
-                f.status = "unchanged"
-                f.rows = con.execute("SELECT max(rows) FROM meta.inputs WHERE dataset = ? AND sha256 = ?",
-                                     [ds.name, f.sha256]).fetchone()[0]
-                continue
-            try:
-                report, findings, order = _stage_and_check(con, ds, f)
-            except ScanError as e:  # the transaction is aborted: refuse the batch with this file named
-                f.status = "quarantined"
-                rejected.append((f, e.findings))
-                break
-            crashpoint("ingest:validated")
-            if report:
-                reports.append(report)
-            if findings:
-                f.status = "quarantined"
-                rejected.append((f, findings))
-                continue
-            f.status = "loaded"
-            if not rejected:  # once a file failed nothing will be kept: stop merging, keep checking
-                if progress:
-                    progress(f"merging {path.name}")
-                _record_changes(con, ds, run_id, order)
-                _merge(con, settings, ds, f, run_id, order)
-                crashpoint("ingest:merged")
-        if not rejected:
-            _record_inputs(con, run_id, files)
-            for r in reports:
-                record_validation(con, run_id, r)
-            con.execute("COMMIT")
-            crashpoint("ingest:committed")
-            return files
-        con.execute("ROLLBACK")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    # refused: record what happened (outside the rolled-back transaction) and raise
-    for f in files:
-        if f.status == "loaded":
-            f.status = "not_loaded"  # valid, but its batch was refused
-    _record_inputs(con, run_id, files)
-    for r in reports:
-        record_validation(con, run_id, r)
+    ones put into core (a new month of readings against the readings already there). A file is `unchanged` when
+    the last file loaded from the same path had the same content (so a corrected file put back is applied
+    again); two files of the same content in one run are applied once (the second is a `duplicate`)."""
+    state: dict = {"files": [], "reports": [], "rejected": []}
+    files, rejected = state["files"], state["rejected"]
+    # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false").fetchall()
+    inputs = discover(settings)
+    for ds, path in unsupported_inputs(settings):  # never read: refused by its format
+        f = _take(settings, ds, path, path.parent == settings.inbox_dir)
+        f.status = "quarantined"
+        files.append(f)
+        rejected.append((f, [_unsupported_finding(path)]))
+    seen: set[tuple[str, str]] = set()
+    for ds, path in inputs:
+        if progress:
+            progress(f"validating {path.name}")
+        try:
+            f = _take(settings, ds, path, path.parent == settings.inbox_dir)
+        except InputError as e:
+            rejected.append((InputFile(ds.name, path, "", status="quarantined"), e.findings))
+            continue
+        files.append(f)
+        crashpoint("ingest:hashed")
+        if f.status == "not_taken":
+            continue
+        if (ds.name, f.sha256) in seen:
+            f.status = "duplicate"
+            continue
+        seen.add((ds.name, f.sha256))
+        if _unchanged(con, ds.name, f):
+            continue
+        _check_one(con, settings, ds, f, run_id, state)
+    if rejected:
+        raise Refused(files, state["reports"], rejected)
+    return files, state["reports"]
+
+
+def _unchanged(con, dataset: str, f: InputFile) -> bool:
+    """The last file loaded from the same place had this content: core holds it already (the run that loaded it
+    committed; a run that did not commit left no `loaded` record). The same place: the data folder's file of the
+    dataset (wherever the folder is), or the drop-folder file of the same name."""
+    last = con.execute("SELECT sha256, rows FROM meta.inputs WHERE dataset = ? AND status = 'loaded' "
+                       "AND (origin = ? AND (origin = 'data' OR file_name = ?) OR origin IS NULL AND source_path = ?) "
+                       "ORDER BY loaded_at DESC LIMIT 1", [dataset, f.origin, f.path.name, str(f.path)]).fetchall()
+    if not last or last[0][0] != f.sha256:
+        return False
+    f.status, f.rows = "unchanged", last[0][1]
+    return True
+
+
+def record_quarantine(con, run_id: str, rejected: list[tuple[InputFile, list[dict]]]) -> None:
+    """Each refused file with its failed rules and example rows (after the run's transaction was rolled back)."""
     now = dt.datetime.now()
     for f, findings in rejected:
         con.execute("INSERT INTO meta.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, f.dataset, f.path.name, f.sha256, str(f.stored_path), json.dumps(findings), now])
-    f, findings = rejected[0]
-    err = InputError(str(f.path), findings)
-    if len(rejected) > 1:
-        err.args = (str(err) + "\n" + "\n".join(str(InputError(str(g.path), fs)) for g, fs in rejected[1:]),)
-    raise err
+                    [run_id, f.dataset, f.path.name, f.sha256, str(f.stored_path or ""), json.dumps(findings),
+                     now]).fetchall()

@@ -1,20 +1,29 @@
 """The run, step by step, without Prefect: begin → ingest → estimate → publish (flows/ orchestrates these).
 
-Each step opens the warehouse, does its work in its own transaction and closes it again.
+A run is all or nothing. `begin` takes the home's run lock and opens the warehouse once; the connection is kept for
+the whole run. `ingest` and `estimate` work in ONE transaction: inputs are merged into core, the model and the
+tax estimates are recomputed and the output suites run, and only when every input suite and every output check has
+passed does `publish` commit it and swap in the new snapshot. Any failure rolls the transaction back, so core,
+model, tax and the readings manifest are exactly as before; then the failure itself (inputs, quarantine,
+validation results, the run's status and message) is recorded outside that transaction, for inspection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from minetax import db, runs
+import duckdb
+
+from minetax import db, interrupts, runlog, runs
 from minetax import estimate as est
 from minetax import ingest as ing
 from minetax import publish as pub
 from minetax.config import Settings
+from minetax.errors import MinetaxError
 from minetax.faults import crashpoint
+from minetax.runlock import RunLock
 from minetax.schemes import Scenario, load_scenario
 
 Progress = Callable[[str], None] | None
@@ -25,65 +34,145 @@ class RunContext:
     settings: Settings
     scenario: Scenario
     run_id: str
+    con: duckdb.DuckDBPyConnection | None = None
+    lock: RunLock | None = None
+    in_transaction: bool = False
+    files: list[ing.InputFile] = field(default_factory=list)  # what ingest took (recorded when the run ends)
+    reports: list = field(default_factory=list)  # validation reports of inputs and outputs
+
+    def begin_transaction(self) -> None:
+        if not self.in_transaction:
+            self.con.execute("BEGIN TRANSACTION").fetchall()
+            self.in_transaction = True
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.con.execute("COMMIT").fetchall()
+            self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.in_transaction = False
+            self.con.execute("ROLLBACK").fetchall()
+
+    def close(self) -> None:
+        """Roll back whatever is not committed, close the warehouse and release the run lock (idempotent)."""
+        try:
+            if self.con is not None:
+                try:
+                    self.rollback()
+                finally:
+                    self.con.close()
+        finally:
+            self.con = None
+            if self.lock is not None:
+                self.lock.release()
+                self.lock = None
 
 
 def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) -> RunContext:
-    """Check the scenario and its schemes (refused before anything runs), then record the run."""
+    """Check the scenario and its schemes (refused before anything runs), take the run lock, record the run."""
     scenario = load_scenario(scenario_id, settings.scenarios_dir, settings.schemes_dir)
     settings.ensure()
-    ctx = RunContext(settings, scenario, runs.new_run_id())
-    con = db.warehouse(settings.warehouse_path)
+    lock = RunLock.acquire(settings.home)
+    ctx = RunContext(settings, scenario, runs.new_run_id(), lock=lock)
     try:
-        runs.mark_crashed(con, settings.published_path)
-        runs.start(con, ctx.run_id, scenario_id, str(settings.data_dir),
+        ctx.con = db.warehouse(settings.warehouse_path)
+        runs.mark_crashed(ctx.con, settings.published_path)
+        runs.start(ctx.con, ctx.run_id, scenario_id, str(settings.data_dir),
                    {"scenario": scenario_id, "home": str(settings.home), "schemes_dir": str(settings.schemes_dir),
                     "assumptions": scenario.assumptions}, flow_run_id)
-        runs.record_schemes(con, ctx.run_id, scenario)
-    finally:
-        con.close()
+        runs.record_schemes(ctx.con, ctx.run_id, scenario)
+        runlog.write(settings, runs.summary(ctx.con, ctx.run_id))
+    except BaseException:
+        ctx.close()
+        raise
     crashpoint("begin:recorded")
     return ctx
 
 
 def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
-    con = db.warehouse(ctx.settings.warehouse_path)
-    try:
-        return ing.load_inputs(con, ctx.settings, ctx.run_id, progress)
-    finally:
-        con.close()
+    """Stage, validate and merge every input (inside the run's transaction, not committed)."""
+    ctx.begin_transaction()
+    with interrupts.active(ctx.con):
+        ctx.files, reports = ing.load_inputs(ctx.con, ctx.settings, ctx.run_id, progress)
+    ctx.reports += reports
+    crashpoint("ingest:merged-all")
+    return ctx.files
 
 
 def estimate(ctx: RunContext, progress: Progress = None, window=None) -> None:
-    con = db.warehouse(ctx.settings.warehouse_path)
-    try:
-        est.estimate(con, ctx.run_id, ctx.scenario, progress, window)
-    finally:
-        con.close()
+    """Recompute model and tax for the months that need it and run the output suites (inside the transaction)."""
+    ctx.begin_transaction()
+    with interrupts.active(ctx.con):
+        ctx.reports += est.estimate(ctx.con, ctx.run_id, ctx.scenario, progress, window)
+
+
+def commit(ctx: RunContext) -> None:
+    """Make the run's changes to core, model and tax permanent, with the records of its inputs and checks."""
+    ing.record_inputs(ctx.con, ctx.run_id, ctx.files)
+    for r in ctx.reports:
+        ing.record_validation(ctx.con, ctx.run_id, r)
+    ctx.commit()
+    ctx.reports = []
+    crashpoint("run:committed")
 
 
 def publish(ctx: RunContext, progress: Progress = None) -> Path:
+    """Commit the run (every check passed), then write and swap in the published snapshot; release the lock."""
     if progress:
         progress("publishing snapshot")
-    con = db.warehouse(ctx.settings.warehouse_path)
     try:
-        runs.finish(con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
+        commit(ctx)
+        runs.finish(ctx.con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
         try:
-            path = pub.publish(con, ctx.settings, ctx.run_id)
+            with interrupts.active(ctx.con):
+                path = pub.publish(ctx.con, ctx.settings, ctx.run_id)
         except BaseException as e:
-            runs.finish(con, ctx.run_id, "failed", f"publish failed: {e}")
+            runs.finish(ctx.con, ctx.run_id, "failed", "the checked estimates are stored in the warehouse but could "
+                        f"not be published ({_reason(e)}); the next run publishes them without recomputing")
             raise
-        runs.finish(con, ctx.run_id, "succeeded")
+        runs.finish(ctx.con, ctx.run_id, "succeeded")
+        runlog.write(ctx.settings, runs.summary(ctx.con, ctx.run_id))
         return path
     finally:
-        con.close()
+        ctx.close()
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted"
+    return str(e).splitlines()[0][:300] if str(e) else type(e).__name__
 
 
 def fail(ctx: RunContext, error: BaseException) -> None:
-    con = db.warehouse(ctx.settings.warehouse_path)
+    """Roll the run back, then record why it failed: its inputs (quarantined, or not loaded because the run was
+    refused), the validation results, and the run's status. Never raises over the original error."""
+    if ctx.con is None:  # published already, or closed: only the run log can still be told
+        return
     try:
-        runs.finish(con, ctx.run_id, "failed", str(error)[:4000])
+        ctx.rollback()
+        files = getattr(error, "files", None) or ctx.files
+        for f in files:
+            if f.status == "loaded":
+                f.status = "not_loaded"  # valid, but the run that took it did not commit
+        ing.record_inputs(ctx.con, ctx.run_id, files)
+        for r in [*ctx.reports, *getattr(error, "reports", [])]:
+            ing.record_validation(ctx.con, ctx.run_id, r)
+        ing.record_quarantine(ctx.con, ctx.run_id, getattr(error, "rejected", []))
+        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        runs.finish(ctx.con, ctx.run_id, status, _message(error))
+        runlog.write(ctx.settings, runs.summary(ctx.con, ctx.run_id))
+    except (duckdb.Error, OSError, MinetaxError):
+        pass  # e.g. the disk is full: the rollback happened; the original error is what the user needs
     finally:
-        con.close()
+        ctx.close()
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted; rolled back, nothing was changed"
+    return (str(error) or type(error).__name__)[:4000]
 
 
 def run(settings: Settings, scenario_id: str, progress: Progress = None,
@@ -113,48 +202,48 @@ def backfill_chunks(scenario, m_from, m_to) -> list[tuple]:
     return chunks
 
 
+def _backfill_done(con: duckdb.DuckDBPyConnection, backfill_id: str, chunks: list[tuple]) -> set:
+    done = {r[0] for r in con.execute("SELECT chunk_start FROM meta.backfills WHERE backfill_id = ? "
+                                      "AND status = 'done'", [backfill_id]).fetchall()}
+    if done >= {c[0] for c in chunks}:  # the last one finished: this is a new backfill
+        con.execute("DELETE FROM meta.backfills WHERE backfill_id = ?", [backfill_id]).fetchall()
+        done = set()
+    return done
+
+
+def _backfill_record(ctx: RunContext, backfill_id: str, m_from, m_to, chunk: tuple, status: str) -> None:
+    con = ctx.con
+    con.execute("DELETE FROM meta.backfills WHERE backfill_id = ? AND chunk_start = ?", [backfill_id, chunk[0]])
+    con.execute("INSERT INTO meta.backfills VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                [backfill_id, ctx.scenario.scenario_id, m_from, m_to, chunk[0], chunk[1], status, ctx.run_id])
+
+
 def backfill(settings: Settings, scenario_id: str, m_from, m_to, progress: Progress = None,
              flow_run_id: str | None = None) -> tuple[RunContext, Path, list[tuple]]:
-    """Recompute [m_from, m_to] period by period, each in its own transaction, then publish. Resumable: the
-    chunks of an unfinished backfill of the same scenario and range that are done are skipped."""
+    """Recompute [m_from, m_to] period by period, then publish. The inputs and the incremental update are one
+    transaction (all or nothing, as in a run); each backfill chunk then commits on its own, so the backfill is
+    resumable: the chunks of an unfinished backfill of the same scenario and range that are done are skipped."""
     ctx = begin(settings, scenario_id, flow_run_id)
     try:
         ingest(ctx, progress)
         estimate(ctx, progress)  # first bring every period up to date with the inputs (incremental)
+        commit(ctx)
         chunks = backfill_chunks(ctx.scenario, m_from, m_to)
         backfill_id = f"{scenario_id}:{m_from:%Y-%m}:{m_to:%Y-%m}"
-        con = db.warehouse(settings.warehouse_path)
-        try:
-            done = {r[0] for r in con.execute("SELECT chunk_start FROM meta.backfills WHERE backfill_id = ? "
-                                              "AND status = 'done'", [backfill_id]).fetchall()}
-            if done >= {c[0] for c in chunks}:  # the last one finished: this is a new backfill
-                con.execute("DELETE FROM meta.backfills WHERE backfill_id = ?", [backfill_id])
-                done = set()
-        finally:
-            con.close()
+        done = _backfill_done(ctx.con, backfill_id, chunks)
         computed = []
-        for chunk in chunks:
-            if chunk[0] in done:
-                continue
+        for chunk in (c for c in chunks if c[0] not in done):
             if progress:
                 progress(f"backfill {chunk[0]:%Y-%m}..{chunk[1]:%Y-%m}")
             try:
                 estimate(ctx, progress, chunk)
-                status = "done"
+                commit(ctx)
             except BaseException:
-                status = "failed"
+                ctx.rollback()
+                _backfill_record(ctx, backfill_id, m_from, m_to, chunk, "failed")
                 raise
-            finally:
-                con = db.warehouse(settings.warehouse_path)
-                try:
-                    con.execute("DELETE FROM meta.backfills WHERE backfill_id = ? AND chunk_start = ?",
-                                [backfill_id, chunk[0]])
-                    con.execute("INSERT INTO meta.backfills VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-                                [backfill_id, scenario_id, m_from, m_to, chunk[0], chunk[1], status, ctx.run_id])
-                    if status == "done":
-                        runs.set_periods(con, ctx.run_id, f"{chunks[0][0]:%Y-%m}..{chunks[-1][1]:%Y-%m} (backfill)")
-                finally:
-                    con.close()
+            _backfill_record(ctx, backfill_id, m_from, m_to, chunk, "done")
+            runs.set_periods(ctx.con, ctx.run_id, f"{chunks[0][0]:%Y-%m}..{chunks[-1][1]:%Y-%m} (backfill)")
             computed.append(chunk)
         return ctx, publish(ctx, progress), computed
     except BaseException as e:

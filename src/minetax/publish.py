@@ -25,20 +25,25 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
     for stale in settings.published_dir.glob(".minetax-*.duckdb.tmp*"):  # left by a crashed publish
         stale.unlink(missing_ok=True)
     tmp = settings.published_dir / f".minetax-{run_id}.duckdb.tmp"
-    con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
-        db.run_file(con, "publish_tables.sql", {"run_id": run_id})
-        crashpoint("publish:tables")
-    finally:
-        con.execute("DETACH pub")
-    snap = duckdb.connect(str(tmp))
-    try:
-        db.run_file(snap, "publish_views.sql")
-        db.run_file(snap, "publish_comments.sql")
-        snap.execute("CHECKPOINT")
-        crashpoint("publish:views")
-    finally:
-        snap.close()
-    os.replace(tmp, settings.published_path)
+        con.execute(f"ATTACH {db.literal(tmp)} AS pub (STORAGE_VERSION '{STORAGE_VERSION}')").fetchall()
+        try:
+            db.run_file(con, "publish_tables.sql", {"run_id": run_id})
+            crashpoint("publish:tables")
+        finally:
+            con.execute("DETACH pub").fetchall()
+        snap = duckdb.connect(str(tmp))
+        try:
+            db.run_file(snap, "publish_views.sql")
+            db.run_file(snap, "publish_comments.sql")
+            snap.execute("CHECKPOINT").fetchall()
+            crashpoint("publish:views")
+        finally:
+            snap.close()
+        os.replace(tmp, settings.published_path)
+    except BaseException:
+        for leftover in settings.published_dir.glob(f"{tmp.name}*"):  # the file and its WAL: nothing half-written
+            leftover.unlink(missing_ok=True)
+        raise
     crashpoint("publish:renamed")
     return settings.published_path

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import uuid
 
-from minetax import __version__
+from minetax import __version__, db, runlog
 from minetax.config import PROJECT_ROOT
 from minetax.schemes import str_keys
 
@@ -30,14 +31,24 @@ def code_version() -> str:
 
 def start(con, run_id: str, scenario_id: str, data_dir: str, parameters: dict, flow_run_id: str | None) -> None:
     con.execute("INSERT INTO meta.runs (run_id, flow_run_id, started_at, status, scenario_id, data_dir, code_version, "
-                "parameters) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                "parameters, pid) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 [run_id, flow_run_id, dt.datetime.now(), scenario_id, data_dir, code_version(),
-                 json.dumps(str_keys(parameters), default=str)])
+                 json.dumps(str_keys(parameters), default=str), os.getpid()])
+
+
+def summary(con, run_id: str) -> dict:
+    """The run's record for the run log (minetax.runlog): status, times, message and its inputs."""
+    df = con.execute(db.sql_text("list_runs.sql").replace("{schema}", "meta.").replace(
+        "ORDER BY r.started_at DESC LIMIT ?", "HAVING r.run_id = ?"), [run_id]).df()
+    rec = {k: (None if v is None or v != v else v) for k, v in df.iloc[0].to_dict().items()}
+    rec["pid"] = os.getpid()
+    return rec
 
 
 def mark_crashed(con, published_path) -> None:
-    """Runs still 'running' or 'publishing' when a new run holds the warehouse (one writer at a time) died. One
-    whose snapshot was swapped in before it died did publish: it is marked succeeded; the others crashed."""
+    """Runs still 'running' or 'publishing' when a new run holds the warehouse died: a live run holds the home's
+    run lock from its first step to its last (minetax.runlock), and this run has just taken it. One whose snapshot
+    was swapped in before it died did publish: it is marked succeeded; the others crashed."""
     dead = [r[0] for r in con.execute("SELECT run_id FROM meta.runs WHERE status IN ('running', 'publishing')"
                                       ).fetchall()]
     if not dead:
@@ -77,24 +88,35 @@ def record_schemes(con, run_id: str, scenario) -> None:
 
 
 def list_runs(settings, limit: int = 20):
-    """Runs with their inputs, newest first: from the warehouse (every run, failed ones too), or from the
-    published snapshot while a run holds the warehouse."""
+    """Runs with their inputs, newest first, without opening the warehouse (a reader there would stop a run from
+    writing it): the published snapshot's runs, plus the run log's records of later runs (failed, refused,
+    interrupted, crashed or still running)."""
     import duckdb
+    import pandas as pd
 
-    from minetax import db
     from minetax.errors import MinetaxError
 
-    sql = db.sql_text("list_runs.sql")
-    for path, source in ((settings.warehouse_path, "warehouse"), (settings.published_path, "published snapshot")):
-        if not path.exists():
-            continue
+    frames, sources = [], []
+    if settings.published_path.exists():
         try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error:  # a run is writing the warehouse: fall back to the snapshot
-            continue
+            con = duckdb.connect(str(settings.published_path), read_only=True)
+        except duckdb.Error as e:
+            raise MinetaxError(f"the published snapshot {settings.published_path} cannot be read "
+                               f"({str(e).splitlines()[0]}); run `minetax run` to publish a new one") from e
         try:
-            schema = "meta." if source == "warehouse" else ""
-            return con.execute(sql.replace("{schema}", schema), [limit]).df(), source
+            frames.append(con.execute(db.sql_text("list_runs.sql").replace("{schema}", ""), [limit]).df())
+            sources.append("published snapshot")
         finally:
             con.close()
-    raise MinetaxError(f"no runs yet under {settings.home}")
+    logged = runlog.read_all(settings)
+    if logged:
+        known = set(frames[0].run_id) if frames else set()
+        frames.insert(0, pd.DataFrame([r for r in logged if r["run_id"] not in known],
+                                      columns=frames[0].columns if frames else list(logged[0])))
+        sources.append("run log")
+    if not frames:
+        raise MinetaxError(f"no runs yet under {settings.home}")
+    df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
+    df["started_at"] = pd.to_datetime(df["started_at"])
+    df["finished_at"] = pd.to_datetime(df["finished_at"])
+    return df.sort_values("started_at", ascending=False).head(limit).reset_index(drop=True), " + ".join(sources)

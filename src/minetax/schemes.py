@@ -4,7 +4,8 @@ A scheme file gives parameters; each parameter has values keyed by the date from
 each value with a status and a reference. The engine turns them into rows of tax.rate_rules and the
 SQL in sql/tax_*.sql applies them: no rate lives in Python or SQL. A scenario names schemes and
 assumptions; a reform scenario patches a base scenario's schemes ({parameter: {date: value}}), and
-the patched scheme is checked whole, like a file.
+the patched scheme is checked whole, like a file. Files are read strictly (src/minetax/policy_yaml.py):
+duplicate keys, anchors, dates with times, string booleans and unknown keys at any level are refused by name.
 """
 
 from __future__ import annotations
@@ -13,15 +14,22 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from minetax.config import SCENARIOS_DIR, SCHEMES_DIR
-from minetax.datasets import CONNECTIONS, ENERGY_SOURCES
 from minetax.errors import SchemeError
+from minetax.policy_yaml import (
+    SAFE_ID,
+    check_assumptions,
+    check_brackets,
+    check_keys,
+    check_rate,
+    check_rules,
+    check_text,
+    read_policy,
+    shown,
+)
 
 # family -> (rate parameter, tax base, rate unit template)
 FAMILIES = {
@@ -36,11 +44,13 @@ SHARE_FAMILIES = {f for f, (_, _, unit) in FAMILIES.items() if unit == "share"}
 TAX_PERIODS = ("month", "quarter", "year")
 CURRENCIES = ("KZT", "USD", "EUR", "RUB", "KGS", "UZS")
 STATUSES = ("enacted", "reported", "unverified", "proposed")
-WHEN_LISTS = {"connection": CONNECTIONS, "energy_source": ENERGY_SOURCES}
-WHEN_BOOLS = ("metered", "licensed")
-ASSUMPTIONS = {"pue", "efficiency", "fx_pair", "btc_price_multiplier", "hashrate_share", "behaviour",
-               "unmetered_energy_band"}
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# the keys each level of a scheme or scenario file may have (anything else is refused, by name)
+SCHEME_REQUIRED = ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period", "parameters")
+SCHEME_KEYS = {*SCHEME_REQUIRED, "jurisdiction", "base", "average_price_decimals", "notes"}
+PARAMETER_KEYS = {"description", "unit", "price_unit", "values"}
+ENTRY_KEYS = {"value", "status", "reference"}
+REFERENCE_KEYS = {"title", "url"}
+SCENARIO_KEYS = {"scenario_id", "title", "base", "schemes", "reforms", "assumptions", "reference", "notes"}
 
 
 @dataclass(frozen=True)
@@ -147,165 +157,109 @@ def _when_row(kind: str, o: dict) -> dict:
 
 # ---- checking -------------------------------------------------------------------------------
 
-def _fail(file: Path, msg: str) -> SchemeError:
-    return SchemeError(f"scheme refused: {file.name}: {msg}")
+def _failer(file: Path, kind: str = "scheme"):
+    return lambda msg: SchemeError(f"{kind} refused: {file.name}: {msg}")
 
 
-def _number(v) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
-
-
-def _check_rate_value(file, where, rate, family) -> None:
-    if not _number(rate) or rate < 0:
-        raise _fail(file, f"{where}: rate must be a number >= 0")
-    if family in SHARE_FAMILIES and rate > 1:
-        raise _fail(file, f"{where}: rate is a share of the base and must be between 0 and 1 (got {rate})")
-
-
-def _check_brackets(file, date, value, family) -> None:
-    if not isinstance(value, list) or not value:
-        raise _fail(file, f"brackets at {date}: need a non-empty list")
-    prev = None
-    for i, b in enumerate(value):
-        last = i == len(value) - 1
-        if not isinstance(b, dict):
-            raise _fail(file, f"brackets at {date}, bracket {i + 1}: need a mapping with rate (and up_to)")
-        unknown = set(b) - {"up_to", "inclusive", "rate"}
-        if unknown:
-            raise _fail(file, f"brackets at {date}, bracket {i + 1}: unknown keys {sorted(unknown)}")
-        _check_rate_value(file, f"brackets at {date}, bracket {i + 1}", b.get("rate"), family)
-        up = b.get("up_to")
-        if last and up is not None:
-            raise _fail(file, f"brackets at {date}: the last bracket must be open (no up_to)")
-        if not last:
-            if not _number(up):
-                raise _fail(file, f"brackets at {date}, bracket {i + 1}: up_to must be a number")
-            if prev is not None and up <= prev:
-                raise _fail(file, f"brackets at {date}: up_to values must increase "
-                                  f"(bracket {i + 1}: {up} after {prev}); brackets overlap or are unsorted")
-            prev = up
-
-
-def _check_rate(file, date, value, family) -> None:
-    _check_rate_value(file, f"rate at {date}", value, family)
-
-
-def _check_when(file, where, w) -> None:
-    if not isinstance(w, dict):
-        raise _fail(file, f"{where}: when must be a mapping")
-    for k, v in w.items():
-        if k in WHEN_BOOLS:
-            if not isinstance(v, bool):
-                raise _fail(file, f"{where}: {k} must be true or false")
-        elif k in WHEN_LISTS:
-            bad = [x for x in (v or []) if x not in WHEN_LISTS[k]] if isinstance(v, list) else [v]
-            if bad:
-                raise _fail(file, f"{where}: {k} must be a list of {', '.join(WHEN_LISTS[k])}; got {v}")
-        elif k == "capacity_mw_below":
-            if not _number(v) or v <= 0:
-                raise _fail(file, f"{where}: capacity_mw_below must be a number > 0")
-        else:
-            raise _fail(file, f"{where}: unknown condition {k!r} (known: "
-                              f"{', '.join([*WHEN_LISTS, *WHEN_BOOLS, 'capacity_mw_below'])})")
-
-
-def _check_list_of_when(kind: str):
-    def check(file, date, value, family) -> None:
-        if not isinstance(value, list):
-            raise _fail(file, f"{kind} at {date}: need a list")
-        for o in value:
-            if not isinstance(o, dict) or not isinstance(o.get("name"), str):
-                raise _fail(file, f"{kind} at {date}: each needs a name: {o}")
-            where = f"{kind} at {date}, {o['name']}"
-            if kind == "overrides":
-                _check_rate_value(file, where, o.get("rate"), family)
-            elif "rate" in o:
-                raise _fail(file, f"{where}: an exemption has no rate (it pays nothing)")
-            if not o.get("when"):
-                raise _fail(file, f"{where}: needs conditions (when)")
-            _check_when(file, where, o["when"])
-    return check
-
-
-CHECKERS = {"brackets": _check_brackets, "rate": _check_rate, "overrides": _check_list_of_when("overrides"),
-            "exemptions": _check_list_of_when("exemptions")}
+CHECKERS = {"brackets": check_brackets, "rate": check_rate, "overrides": check_rules("overrides"),
+            "exemptions": check_rules("exemptions")}
 
 
 def allowed_parameters(family: str) -> set[str]:
     return {FAMILIES[family][0], "overrides", "exemptions"}
 
 
-def check_scheme(doc: dict, file: Path) -> None:
-    if not isinstance(doc, dict):
-        raise _fail(file, "not a mapping")
-    for key in ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period", "parameters"):
-        if key not in doc:
-            raise _fail(file, f"missing key {key!r}")
-    unknown = set(doc) - {"scheme_id", "title", "jurisdiction", "family", "base", "currency", "rate_unit", "tax_period",
-                          "average_price_decimals", "notes", "parameters"}
-    if unknown:
-        raise _fail(file, f"unknown keys {sorted(unknown)}")
+def _check_head(fail, doc: dict, file: Path) -> None:
+    """Top-level keys: present, known, of the right type, consistent with the family."""
+    check_keys(fail, "top level", doc, SCHEME_KEYS, SCHEME_REQUIRED)
+    for key in ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period"):
+        check_text(fail, key, doc[key])
+    for key in ("jurisdiction", "base", "notes"):
+        check_text(fail, key, doc.get(key), optional=True)
     if doc["scheme_id"] != file.stem:
-        raise _fail(file, f"scheme_id {doc['scheme_id']!r} must match the file name {file.stem!r}")
-    family = doc["family"]
+        raise fail(f"scheme_id {doc['scheme_id']!r} must match the file name {file.stem!r}")
+    family, currency = doc["family"], doc["currency"]
     if family not in FAMILIES:
-        raise _fail(file, f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
-    if doc["currency"] not in CURRENCIES:
-        raise _fail(file, f"unknown currency {doc['currency']!r} (known: {', '.join(CURRENCIES)})")
-    if family == "per_kwh_foreign" and doc["currency"] == "KZT":
-        raise _fail(file, "per_kwh_foreign needs a rate in a currency other than KZT")
-    if family != "per_kwh_foreign" and doc["currency"] != "KZT":
-        raise _fail(file, f"family {family} computes in KZT: currency must be KZT (use per_kwh_foreign)")
+        raise fail(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    if currency not in CURRENCIES:
+        raise fail(f"unknown currency {currency!r} (known: {', '.join(CURRENCIES)})")
+    if family == "per_kwh_foreign" and currency == "KZT":
+        raise fail("currency: per_kwh_foreign needs a rate in a currency other than KZT")
+    if family != "per_kwh_foreign" and currency != "KZT":
+        raise fail(f"currency: family {family} computes in KZT: currency must be KZT (use per_kwh_foreign)")
     if "base" in doc and doc["base"] != FAMILIES[family][1]:
-        raise _fail(file, f"base {doc['base']!r} does not fit family {family} (its base is {FAMILIES[family][1]})")
+        raise fail(f"base {doc['base']!r} does not fit family {family} (its base is {FAMILIES[family][1]})")
     dec = doc.get("average_price_decimals", 2)
     if not isinstance(dec, int) or isinstance(dec, bool) or not 0 <= dec <= 6:
-        raise _fail(file, "average_price_decimals must be a whole number from 0 to 6")
-    unit = FAMILIES[family][2].format(currency=doc["currency"])
+        raise fail(f"average_price_decimals must be a whole number from 0 to 6, got {shown(dec)}")
+    unit = FAMILIES[family][2].format(currency=currency)
     if doc["rate_unit"] != unit:
-        raise _fail(file, f"unknown rate_unit {doc['rate_unit']!r} for {family} (expected {unit})")
+        raise fail(f"unknown rate_unit {doc['rate_unit']!r} for {family} (expected {unit})")
     if doc["tax_period"] not in TAX_PERIODS:
-        raise _fail(file, f"tax_period must be one of {', '.join(TAX_PERIODS)}")
-    params = doc["parameters"]
-    rate_param = FAMILIES[family][0]
+        raise fail(f"tax_period must be one of {', '.join(TAX_PERIODS)}, got {shown(doc['tax_period'])}")
+
+
+def _check_unit(fail, where: str, p: dict, pname: str, rate_unit: str) -> None:
+    """A parameter's unit (optional) is the scheme's rate unit; a share may say of what ("share of …")."""
+    if "unit" in p:
+        unit = p["unit"]
+        check_text(fail, f"{where}.unit", unit)
+        if not (unit == rate_unit or (rate_unit == "share" and unit.startswith("share of "))):
+            known = rate_unit + (", or 'share of <base>'" if rate_unit == "share" else "")
+            raise fail(f"{where}.unit: unknown unit {unit!r} (known for this scheme: {known})")
+    if "price_unit" in p and (pname != "brackets" or p["price_unit"] != "KZT/kWh"):
+        raise fail(f"{where}.price_unit: only brackets have a price_unit, and it is KZT/kWh "
+                   f"(got {shown(p['price_unit'])})")
+
+
+def _check_values(fail, where: str, pname: str, values, family: str) -> None:
+    if not isinstance(values, dict) or not values:
+        raise fail(f"{where}: needs values keyed by date (YYYY-MM-01)")
+    dates = list(values)
+    for d in dates:
+        if not isinstance(d, dt.date) or isinstance(d, dt.datetime) or d.day != 1:
+            raise fail(f"{where}.values: {d!r} is not the first day of a month (YYYY-MM-01)")
+    if dates != sorted(dates):
+        raise fail(f"{where}: dates out of order: {[str(d) for d in dates]}")
+    for d, entry in values.items():
+        ew = f"{where}.values.{d}"
+        if not isinstance(entry, dict) or "value" not in entry:
+            raise fail(f"{ew}: needs value, status and reference, got {shown(entry)}")
+        check_keys(fail, ew, entry, ENTRY_KEYS)
+        if entry.get("status") not in STATUSES:
+            raise fail(f"{ew}: status must be one of {', '.join(STATUSES)}, got {shown(entry.get('status'))}")
+        _check_reference(fail, f"{ew}.reference", entry.get("reference"))
+        CHECKERS[pname](fail, ew, entry["value"], family in SHARE_FAMILIES)
+
+
+def _check_reference(fail, where: str, ref) -> None:
+    if not isinstance(ref, dict) or not ref.get("title"):
+        raise fail(f"{where}: reference needs a title (and a url)")
+    check_keys(fail, where, ref, REFERENCE_KEYS)
+    check_text(fail, f"{where}.title", ref["title"])
+    check_text(fail, f"{where}.url", ref.get("url"), optional=True)
+
+
+def check_scheme(doc: dict, file: Path) -> None:
+    fail = _failer(file)
+    _check_head(fail, doc, file)
+    family = doc["family"]
+    params, rate_param = doc["parameters"], FAMILIES[family][0]
     if not isinstance(params, dict) or rate_param not in params:
-        raise _fail(file, f"parameters must include {rate_param} (family {family})")
+        raise fail(f"parameters must include {rate_param} (family {family})")
+    rate_unit = FAMILIES[family][2].format(currency=doc["currency"])
     for pname, p in params.items():
         if pname not in allowed_parameters(family):
-            raise _fail(file, f"unknown parameter {pname!r} for family {family} "
-                              f"(known: {', '.join(sorted(allowed_parameters(family)))})")
-        values = (p or {}).get("values")
-        if not isinstance(values, dict) or not values:
-            raise _fail(file, f"parameter {pname}: needs values keyed by date")
-        dates = list(values)
-        for d in dates:
-            if not isinstance(d, dt.date) or d.day != 1:
-                raise _fail(file, f"parameter {pname}: {d!r} is not the first day of a month (YYYY-MM-01)")
-        if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise _fail(file, f"parameter {pname}: dates out of order: {[str(d) for d in dates]}")
-        for d, entry in values.items():
-            if not isinstance(entry, dict) or "value" not in entry:
-                raise _fail(file, f"parameter {pname} at {d}: needs value, status and reference")
-            if entry.get("status") not in STATUSES:
-                raise _fail(file, f"parameter {pname} at {d}: status must be one of {', '.join(STATUSES)}")
-            ref = entry.get("reference")
-            if not isinstance(ref, dict) or not ref.get("title"):
-                raise _fail(file, f"parameter {pname} at {d}: reference needs a title (and a url)")
-            CHECKERS[pname](file, d, entry["value"], family)
+            raise fail(f"unknown parameter {pname!r} for family {family} "
+                       f"(known: {', '.join(sorted(allowed_parameters(family)))})")
+        where = f"parameters.{pname}"
+        check_keys(fail, where, p, PARAMETER_KEYS, ("values",))
+        check_text(fail, f"{where}.description", p.get("description"), optional=True)
+        _check_unit(fail, where, p, pname, rate_unit)
+        _check_values(fail, where, pname, p["values"], family)
 
 
 # ---- loading --------------------------------------------------------------------------------
-
-def _read(file: Path) -> tuple[dict, str]:
-    if not file.exists():
-        raise SchemeError(f"no such scheme or scenario file: {file}")
-    raw = file.read_bytes()
-    try:
-        doc = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        raise SchemeError(f"refused: {file.name}: not valid YAML: {e}") from e
-    return doc, hashlib.sha256(raw).hexdigest()
-
 
 def _weakest_status(params: dict) -> str:
     ranks = [STATUSES.index(e["status"]) for p in params.values() for e in p["values"].values()]
@@ -326,42 +280,44 @@ def check_id(kind: str, ident: str) -> None:
 def load_scheme(scheme_id: str, schemes_dir: Path = SCHEMES_DIR) -> Scheme:
     check_id("scheme", scheme_id)
     file = schemes_dir / f"{scheme_id}.yaml"
-    doc, sha = _read(file)
+    doc, sha = read_policy(file, "scheme")
     check_scheme(doc, file)
     return _make(doc, file, sha)
 
 
+def _patch_entry(fail, where: str, v, reference):
+    if isinstance(v, dict):  # a full entry {value, status, reference}, taken as given
+        check_keys(fail, where, v, ENTRY_KEYS, ("value",))
+        return copy.deepcopy(v)
+    if not reference:
+        raise fail(f"{where}: give status and reference, or a scenario-level reference")
+    return {"value": copy.deepcopy(v), "status": "proposed", "reference": reference}
+
+
 def apply_reform(scheme: Scheme, patch: dict, scenario_file: Path, reference: dict | None) -> Scheme:
     """Patch {parameter: {date: value or {value, status, reference}}} into a scheme; check the result whole."""
-    where = f"{scenario_file.name}: reform of {scheme.scheme_id}"
+    fail = _failer(scenario_file, "scenario")
+    where = f"reforms.{scheme.scheme_id}"
     if not isinstance(patch, dict) or not patch:
-        raise SchemeError(f"scenario refused: {where}: needs {{parameter: {{date: value}}}}")
+        raise fail(f"{where}: needs {{parameter: {{date: value}}}}, got {shown(patch)}")
     doc = scheme.document()  # as the base scenario left it: a reform of a reform keeps the first patch
     for pname, dated in patch.items():
         if pname not in allowed_parameters(scheme.family):
-            raise SchemeError(f"scenario refused: {where}: unknown parameter {pname!r} "
-                              f"(known: {', '.join(sorted(allowed_parameters(scheme.family)))})")
+            raise fail(f"{where}: reform of {scheme.scheme_id}: unknown parameter {pname!r} "
+                       f"(known: {', '.join(sorted(allowed_parameters(scheme.family)))})")
         if not isinstance(dated, dict) or not dated:
-            raise SchemeError(f"scenario refused: {where}: {pname} needs values keyed by date")
-        values = dict(doc["parameters"].get(pname, {}).get("values", {}))
-        for d, v in dated.items():
-            if isinstance(v, dict) and "value" in v:
-                entry = v
-            elif reference:
-                entry = {"value": v, "status": "proposed", "reference": reference}
-            else:
-                raise SchemeError(f"scenario refused: {where}: {pname} at {d}: give status and reference, "
-                                  "or a scenario-level reference")
-            values[d] = copy.deepcopy(entry)
-        doc["parameters"].setdefault(pname, {"description": f"{pname} (from reform)"})["values"] = dict(
-            sorted(values.items(), key=lambda kv: kv[0] if isinstance(kv[0], dt.date) else dt.date.min))
-        bad = [d for d in dated if not isinstance(d, dt.date)]
+            raise fail(f"{where}.{pname}: needs values keyed by date")
+        bad = [d for d in dated if not isinstance(d, dt.date) or isinstance(d, dt.datetime)]
         if bad:
-            raise SchemeError(f"scenario refused: {where}: {pname}: {bad[0]!r} is not a date (YYYY-MM-01)")
+            raise fail(f"{where}.{pname}: {bad[0]!r} is not a date (YYYY-MM-01)")
+        values = dict(doc["parameters"].get(pname, {}).get("values", {}))
+        values.update({d: _patch_entry(fail, f"{where}.{pname}.{d}", v, reference) for d, v in dated.items()})
+        doc["parameters"].setdefault(pname, {"description": f"{pname} (from reform)"})["values"] = dict(
+            sorted(values.items()))
     try:
         check_scheme(doc, scheme.file)
     except SchemeError as e:
-        raise SchemeError(f"scenario refused: {where}: the patched scheme is invalid: {e}") from e
+        raise fail(f"{where}: reform of {scheme.scheme_id}: the patched scheme is invalid: {e}") from e
     version = hashlib.sha256((scheme.version + json.dumps(str_keys(patch), sort_keys=True, default=str)).encode()
                              ).hexdigest()
     return _make(doc, scheme.file, version)
@@ -375,40 +331,26 @@ def str_keys(obj):
     return obj
 
 
-def _check_assumptions(a: dict, file: Path) -> None:
-    unknown = set(a) - ASSUMPTIONS
-    if unknown:
-        raise SchemeError(f"scenario refused: {file.name}: unknown assumptions {sorted(unknown)} "
-                          f"(known: {', '.join(sorted(ASSUMPTIONS))})")
-    if a.get("efficiency", "estimated") not in ("lower", "estimated", "upper"):
-        raise SchemeError(f"scenario refused: {file.name}: assumptions.efficiency must be lower, estimated or upper")
-    pue = a.get("pue", {})
-    if not (isinstance(pue, dict) and all(_number(pue.get(k, 1.1)) for k in ("low", "central", "high"))
-            and pue.get("low", 1.01) <= pue.get("central", 1.10) <= pue.get("high", 1.20)):
-        raise SchemeError(f"scenario refused: {file.name}: assumptions.pue needs low <= central <= high")
-    m = a.get("btc_price_multiplier", 1.0)
-    if not ((_number(m) and m > 0) or (isinstance(m, dict) and m and all(
-            isinstance(d, dt.date) and _number(v) and v > 0 for d, v in m.items()))):
-        raise SchemeError(f"scenario refused: {file.name}: btc_price_multiplier must be a number > 0 "
-                          "or {date: number > 0}")
-    band = a.get("unmetered_energy_band", {"low": 0.8, "high": 1.1})
-    if not (isinstance(band, dict) and _number(band.get("low")) and _number(band.get("high"))
-            and 0 < band["low"] <= 1 <= band["high"]):
-        raise SchemeError(f"scenario refused: {file.name}: unmetered_energy_band needs 0 < low <= 1 <= high")
-    hs = a.get("hashrate_share")
-    if hs is not None:
-        if not isinstance(hs, dict) or not isinstance(hs.get("country"), str):
-            raise SchemeError(f"scenario refused: {file.name}: hashrate_share needs a country")
-        for d, v in (hs.get("assumed") or {}).items():
-            ok = isinstance(d, dt.date) and d.day == 1 and isinstance(v, dict) and all(
-                _number(v.get(k)) and 0 <= v[k] <= 1 for k in ("low", "central", "high")) \
-                and v["low"] <= v["central"] <= v["high"]
-            if not ok:
-                raise SchemeError(f"scenario refused: {file.name}: hashrate_share.assumed at {d}: need a month "
-                                  "start and fractions 0 <= low <= central <= high <= 1")
-    b = a.get("behaviour", {})
-    if not isinstance(b, dict) or not isinstance(b.get("enabled", False), bool):
-        raise SchemeError(f"scenario refused: {file.name}: behaviour.enabled must be true or false")
+def _check_scenario_doc(doc: dict, fail, scenario_id: str, dirs: tuple[Path, Path]) -> None:
+    """The scenario's own keys: known, typed; its base and schemes exist."""
+    check_keys(fail, "top level", doc, SCENARIO_KEYS, ("scenario_id",))
+    if doc["scenario_id"] != scenario_id:
+        raise fail(f"scenario_id {doc['scenario_id']!r}: needs scenario_id {scenario_id!r} (the file name)")
+    for key in ("title", "notes"):
+        check_text(fail, key, doc.get(key), optional=True)
+    for key, kind, folder in (("base", "scenario", dirs[0]), ("schemes", "scheme", dirs[1])):
+        ids = doc.get(key)
+        if ids is None:
+            continue
+        for i in (ids if key == "schemes" and isinstance(ids, list) else [ids]):
+            if not isinstance(i, str) or not SAFE_ID.match(i) or not (folder / f"{i}.yaml").is_file():
+                known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+                raise fail(f"{key}: unknown {kind} {shown(i)} (known: {known})")
+    if doc.get("reference") is not None:
+        _check_reference(fail, "reference", doc["reference"])
+    for key in ("reforms", "assumptions"):
+        if doc.get(key) is not None and not isinstance(doc[key], dict):
+            raise fail(f"{key}: needs a mapping, got {shown(doc[key])}")
 
 
 def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR, schemes_dir: Path = SCHEMES_DIR,
@@ -418,29 +360,25 @@ def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR, schemes
     if not file.exists():
         known = sorted(p.stem for p in scenarios_dir.glob("*.yaml"))
         raise SchemeError(f"unknown scenario {scenario_id!r} (known: {', '.join(known)})")
+    fail = _failer(file, "scenario")
     if scenario_id in _seen:
-        raise SchemeError(f"scenario refused: {file.name}: base scenarios form a loop: {' -> '.join(_seen)}")
-    doc, sha = _read(file)
-    if not isinstance(doc, dict) or doc.get("scenario_id") != scenario_id:
-        raise SchemeError(f"scenario refused: {file.name}: needs scenario_id {scenario_id!r}")
-    unknown = set(doc) - {"scenario_id", "title", "base", "schemes", "reforms", "assumptions", "reference", "notes"}
-    if unknown:
-        raise SchemeError(f"scenario refused: {file.name}: unknown keys {sorted(unknown)}")
+        raise fail(f"base: base scenarios form a loop: {' -> '.join((*_seen, scenario_id))}")
+    doc, sha = read_policy(file, "scenario")
+    _check_scenario_doc(doc, fail, scenario_id, (scenarios_dir, schemes_dir))
     base = load_scenario(doc["base"], scenarios_dir, schemes_dir, (*_seen, scenario_id)) if doc.get("base") else None
     assumptions = {**(base.assumptions if base else {}), **(doc.get("assumptions") or {})}
-    _check_assumptions(assumptions, file)
+    check_assumptions(assumptions, fail)
     if doc.get("schemes"):
         schemes = [load_scheme(s, schemes_dir) for s in doc["schemes"]]
     elif base:
         schemes = list(base.schemes)
     else:
-        raise SchemeError(f"scenario refused: {file.name}: needs schemes (or a base scenario)")
-    reforms = doc.get("reforms") or {}
+        raise fail("schemes: needs schemes (or a base scenario)")
     by_id = {s.scheme_id: s for s in schemes}
-    for scheme_id, patch in reforms.items():
+    for scheme_id, patch in (doc.get("reforms") or {}).items():
         if scheme_id not in by_id:
-            raise SchemeError(f"scenario refused: {file.name}: reform names scheme {scheme_id!r}, which the "
-                              f"scenario does not use (uses: {', '.join(by_id)})")
+            raise fail(f"reforms: reform names scheme {scheme_id!r}, which the scenario does not use "
+                       f"(uses: {', '.join(by_id)})")
         by_id[scheme_id] = apply_reform(by_id[scheme_id], patch, file, doc.get("reference"))
     version = hashlib.sha256((sha + (base.version if base else "")).encode()).hexdigest()
     return Scenario(scenario_id, doc.get("title", scenario_id), list(by_id.values()), assumptions, file, version,

@@ -101,14 +101,21 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
         path = segment_dir(home) / f"{sha256}.parquet"
         if not path.exists():
             _write_segment(con, "typed_energy_readings", path)
-    if replaces:
-        db.run_file(con, "replace_energy_readings.sql")
-    lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
-    if kwh is None:
-        kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
-    con.execute("INSERT INTO core.energy_reading_segments VALUES "
-                "((SELECT coalesce(max(seq), 0) + 1 FROM core.energy_reading_segments), ?, ?, ?, ?, ?, ?, ?, ?)",
-                [sha256, str(path.relative_to(home)), rows, kwh, lo, hi, run_id, dt.datetime.now()]).fetchall()
+    listed = con.execute("SELECT count(*) FROM core.energy_reading_segments WHERE sha256 = ?", [sha256]
+                         ).fetchall()[0][0] > 0
+    if listed:  # the same content loaded again (e.g. a file put back after another replaced some of its
+        # readings): its readings count again, and they replace the later ones; it is not listed twice
+        con.execute("DELETE FROM core.energy_readings_replaced WHERE segment = ?", [sha256]).fetchall()
+        refresh_view(con, home)
+    if replaces or listed:
+        db.run_file(con, "replace_energy_readings.sql", {"segment": sha256})
+    if not listed:
+        lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
+        if kwh is None:
+            kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
+        con.execute("INSERT INTO core.energy_reading_segments VALUES "
+                    "((SELECT coalesce(max(seq), 0) + 1 FROM core.energy_reading_segments), ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [sha256, str(path.relative_to(home)), rows, kwh, lo, hi, run_id, dt.datetime.now()]).fetchall()
     refresh_view(con, home)
     return path
 

@@ -11,6 +11,12 @@ It is the same server Prefect starts: the same command (uvicorn with prefect.ser
 same environment flags (UI off; an ephemeral server, so no background services), the same database under
 PREFECT_HOME. The flow is pointed at it with PREFECT_API_URL for its duration, and it is stopped at the end. When
 PREFECT_API_URL is already set (a running Prefect server), none is started: the flow uses that server.
+
+It runs in its own session (process group), so the Ctrl-C a terminal sends to the whole foreground group reaches
+only `minetax run`: without that the API died at once while the run, unwinding, still needed it (Prefect's client
+then retried against it for a minute). `minetax run` stops it when it exits, however it ends (atexit, after a
+signal too: minetax.interrupts turns SIGINT and SIGTERM into a normal unwinding), and on Linux the kernel sends it
+SIGTERM if `minetax run` dies without unwinding (kill -9): it is never left behind.
 """
 
 from __future__ import annotations
@@ -31,6 +37,25 @@ from minetax.errors import MinetaxError
 
 STARTUP_TIMEOUT_S = 120.0  # a busy 2-core machine can take long; Prefect's own default is 20 s
 TIMEOUT_VAR = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"  # Prefect's own setting for the same wait
+
+
+STOP_TIMEOUT_S = 3.0  # then it is killed: its database is SQLite, safe against that, and a run must stop fast
+
+# uvicorn, started so that it gets SIGTERM when its parent dies (Linux PR_SET_PDEATHSIG; elsewhere it is not set).
+# The last argument is the parent's PID: if the parent died before prctl took effect, the server exits at once.
+_LAUNCH = """\
+import ctypes, os, signal, sys
+parent = int(sys.argv.pop())
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+except (OSError, AttributeError):
+    pass
+if os.getppid() != parent:
+    sys.exit(0)
+import runpy
+sys.argv[0] = "uvicorn"
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
 
 
 class TemporaryAPIError(MinetaxError):
@@ -59,9 +84,9 @@ class TemporaryAPI:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                "PREFECT__SERVER_FINAL": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app", "--host",
-             "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
+            [sys.executable, "-c", _LAUNCH, "--factory", "prefect.server.api.server:create_app", "--host",
+             "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on", str(os.getpid())],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
 
     def _errors(self) -> str:
         """The end of the server's error output: its last lines name the cause (a traceback comes before them)."""
@@ -90,7 +115,8 @@ class TemporaryAPI:
                     self.log.truncate()
                     self.launch()
                     continue
-                raise TemporaryAPIError(f"the temporary Prefect API exited with code {self.process.returncode}:\n{err}")
+                raise TemporaryAPIError(_known_cause(err) or
+                                        f"the temporary Prefect API exited with code {self.process.returncode}:\n{err}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
                     if r.status == 200:
@@ -106,12 +132,28 @@ class TemporaryAPI:
         if self.process is not None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
             self.process = None
         self.log.close()
+
+
+current: TemporaryAPI | None = None  # the API start() launched last (its process: current.process)
+
+
+def _known_cause(output: str) -> str | None:
+    """A full or read-only disk under Prefect's database, said as such (not as the server's traceback)."""
+    where = os.environ.get("PREFECT_HOME") or "PREFECT_HOME"
+    low = output.lower()
+    if "database or disk is full" in low or "no space left on device" in low:
+        return (f"no space left on the device holding {where} (Prefect's database for the run): free space and run "
+                "again; nothing was changed")
+    if "readonly database" in low or "read-only file system" in low:
+        return (f"{where} is read-only (Prefect's database for the run cannot be written): make it writable, or point "
+                "MINETAX_HOME (or --home) at a writable folder; nothing was changed")
+    return None
 
 
 def start() -> Callable[[], str | None]:
@@ -120,7 +162,8 @@ def start() -> Callable[[], str | None]:
     Prefect's own exit handlers (registered later, so run earlier) have sent their last events to it."""
     if os.environ.get("PREFECT_API_URL"):
         return lambda: None
-    api = TemporaryAPI()
+    global current
+    api = current = TemporaryAPI()
     api.launch()
     atexit.register(api.stop)
     return api.wait
