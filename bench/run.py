@@ -72,7 +72,7 @@ def child(step: str, work: Path, **env_extra: str) -> dict:
 
 def fee_rules():
     sys.path.insert(0, str(ROOT / "src"))
-    from minetax.schemes import load_scheme
+    from minetax.tax.schemes import load_scheme
 
     return load_scheme("kz-mining-fee").rate_rules()
 
@@ -83,8 +83,11 @@ def step_pipeline(work: Path) -> dict:
     step (on the tiniest data)."""
     t = time.perf_counter()
     sys.path.insert(0, str(ROOT / "src"))
-    from minetax import checks, pipeline, reading_order, suite_sql, validate
+    from minetax import pipeline
     from minetax.config import Settings
+    from minetax.load import reading_order
+    from minetax.validate import checks, suite_sql
+    from minetax.validate import ge_engine as validate
 
     spent = {"validate": 0.0}
 

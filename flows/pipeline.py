@@ -68,7 +68,7 @@ def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str
 
 @task(name="fetch-network", retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def fetch_network_task(url: str, start, end, inbox):
-    from minetax.sources import api_key, fetch_network, write_network_file
+    from minetax.sources.network import api_key, fetch_network, write_network_file
 
     key = api_key(inbox.parent)  # from the environment or MINETAX_HOME/secrets.env; never a flow parameter
     return write_network_file(fetch_network(url, start, end, key=key), inbox, start, end)
@@ -82,7 +82,7 @@ def refresh_network_flow(home: str | None = None, data_dir: str | None = None, s
     periods whose network figures changed are recomputed."""
     import datetime as dt
 
-    from minetax.sources import DEFAULT_URL
+    from minetax.sources.network import DEFAULT_URL
 
     settings = Settings.make(home, data_dir, schemes_dir)
     settings.ensure()
@@ -94,7 +94,7 @@ def refresh_network_flow(home: str | None = None, data_dir: str | None = None, s
 
 def call(flow_name: str, temporary_api: str | None, **params):
     """Run flow `flow_name` of this module once and return its final state. `temporary_api`: the URL of the
-    temporary API the caller started (minetax.temporary_api), used for this run with heartbeats off: they tell a
+    temporary API the caller started (flows.temporary_api), used for this run with heartbeats off: they tell a
     lasting server that a run has crashed, and stopping their thread costs up to 1 s at the end of every flow (it
     sleeps in 1 s steps); None: Prefect's configured API, as it is."""
     settings = {PREFECT_API_URL: temporary_api, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None} if temporary_api else None

@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS core.farms (
 );
 -- Meter readings are the one large input (100M rows and more): they stay in Parquet files ("segments": the
 -- raw copy of a loaded file when it is already typed, else a typed copy), listed here. core.energy_readings
--- is a view over them (sql/view_energy_readings.sql); a reading replaced by a later file is listed in
+-- is a view over them (sql/core/energy_readings.sql); a reading replaced by a later file is listed in
 -- core.energy_readings_replaced (key and the segment it came from) and left out of the view.
 -- ts_min: first ts_start, ts_max: last ts_end of a segment; kwh: its total (for the reconciliation check).
 CREATE TABLE IF NOT EXISTS core.energy_reading_segments (
@@ -166,7 +166,7 @@ CREATE TABLE IF NOT EXISTS tax.rate_rules (
     reference VARCHAR
 );
 
--- model.farm_month: scenario × farm × calendar month (see sql/model_farm_month.sql). *_low/*_high: the
+-- model.farm_month: scenario × farm × calendar month (see sql/model/farm_month.sql). *_low/*_high: the
 -- band where an input is estimated (unmetered energy, implied hashrate); equal to central where measured.
 CREATE TABLE IF NOT EXISTS model.farm_month (
     run_id VARCHAR, scenario_id VARCHAR, farm_id VARCHAR, month DATE, region VARCHAR, metered BOOLEAN,
@@ -179,7 +179,7 @@ CREATE TABLE IF NOT EXISTS model.farm_month (
     PRIMARY KEY (scenario_id, farm_id, month)
 );
 
--- model.country_month: top-down, scenario × country × month (sql/model_country_month.sql). 'World' = the
+-- model.country_month: top-down, scenario × country × month (sql/model/country_month.sql). 'World' = the
 -- whole network. Energy from hashrate × fleet efficiency bounds × PUE; kWh per month.
 CREATE TABLE IF NOT EXISTS model.country_month (
     run_id VARCHAR, scenario_id VARCHAR, country VARCHAR, month DATE,
@@ -241,7 +241,7 @@ CREATE TABLE IF NOT EXISTS tax.forecast_budget_window (
     p10_kzt DOUBLE, p50_kzt DOUBLE, p90_kzt DOUBLE, mean_kzt DOUBLE, runs INTEGER, seed BIGINT
 );
 
--- tax.comparison: baseline vs reform scenario × scheme × year × region (sql/compare.sql). KZT.
+-- tax.comparison: baseline vs reform scenario × scheme × year × region (sql/tax/comparison.sql). KZT.
 CREATE TABLE IF NOT EXISTS tax.comparison (
     baseline_scenario VARCHAR, reform_scenario VARCHAR, scheme_id VARCHAR, year INTEGER, region VARCHAR,
     tax_baseline_kzt DOUBLE, tax_reform_kzt DOUBLE, difference_kzt DOUBLE,

@@ -20,7 +20,7 @@ FARM_HEADER = ["farm_id", "name", "region", "energy_source", "connection", "mete
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-# a file is taken once it has not changed for this long (minetax.intake); tests write their files just before a
+# a file is taken once it has not changed for this long (minetax.load.intake); tests write their files just before a
 # run, so they wait less than an operator's drop folder does (tests/test_intake.py checks the wait itself)
 os.environ.setdefault("MINETAX_SETTLE_SECONDS", "0.2")
 

@@ -56,7 +56,7 @@ def _break_estimates_of(farm: str, monkeypatch) -> None:
 
     def broken(name):
         text = real(name)
-        if name == "check_estimates.sql":
+        if name == "checks/estimates.sql":
             return text.replace("SELECT e.*,", f"SELECT e.* REPLACE (CASE WHEN e.farm_id = '{farm}' THEN -1.0 "
                                 "ELSE e.tax_kzt END AS tax_kzt),", 1)
         return text

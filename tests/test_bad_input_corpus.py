@@ -20,7 +20,7 @@ import yaml
 from minetax import pipeline
 from minetax.config import SCHEMES_DIR, Settings
 from minetax.errors import InputError, SchemeError
-from minetax.schemes import load_scenario, load_scheme
+from minetax.tax.schemes import load_scenario, load_scheme
 from tests.conftest import make_data_dir
 
 CORPUS = Path(__file__).parent / "bad_inputs"

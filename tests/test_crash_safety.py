@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from minetax import db, pipeline
+from minetax import pipeline, warehouse
 from minetax.config import Settings
 from minetax.faults import POINTS
 from tests.conftest import make_data_dir, month_reading, write_csv
@@ -73,7 +73,7 @@ def test_killed_run_leaves_consistent_state_and_rerun_matches(tmp_path, referenc
     else:
         _same(after, before)
     # the warehouse opens (DuckDB replays its WAL) and holds no half-applied load
-    con = db.warehouse(settings.warehouse_path)
+    con = warehouse.connect(settings.warehouse_path)
     try:
         n = con.execute("SELECT count(*) FROM core.energy_readings").fetchall()[0][0]
         running = con.execute("SELECT count(*) FROM meta.runs WHERE status IN ('running', 'publishing')"

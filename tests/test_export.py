@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 
 from minetax import db, pipeline
-from minetax.compare import compare
 from minetax.config import Settings
 from minetax.errors import MinetaxError
-from minetax.export import VIEWS, context, export_views, write_workbook
-from minetax.files import output_path, safe_name
-from minetax.forecast_store import run_forecast
-from minetax.query import run_query
-from minetax.report import write_html, write_pdf
+from minetax.forecast.store import run_forecast
+from minetax.outputs.export import VIEWS, context, export_views, write_workbook
+from minetax.outputs.files import output_path, safe_name
+from minetax.outputs.report import write_html, write_pdf
+from minetax.publish.query import run_query
+from minetax.tax.compare import compare
 
 IN_CI = bool(os.environ.get("CI"))
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from minetax import forecast as fc
 from minetax.config import SCENARIOS_DIR
+from minetax.forecast import engine as fc
 
 RUNS = 300
 
@@ -147,7 +147,7 @@ def test_very_high_fee_gives_zero_revenue_with_behaviour(tmp_path):
 # ---- tax rules -----------------------------------------------------------------------------------------------------
 
 def test_rate_in_force_follows_the_law():
-    from minetax.schemes import load_scenario
+    from minetax.tax.schemes import load_scenario
     fee = {s.scheme_id: s for s in load_scenario("kz-baseline").schemes}["kz-mining-fee"]
     assert fc.rate_in_force(fee, 2022, 20)[0] == 1
     assert fc.rate_in_force(fee, 2023, 24)[0] == 1  # >= 24 -> 1

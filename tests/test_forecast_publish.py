@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from minetax.config import Settings
-from minetax.forecast_store import run_forecast
+from minetax.forecast.store import run_forecast
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from minetax import pipeline
-from minetax.compare import compare
 from minetax.config import Settings
 from minetax.errors import SchemeError
-from minetax.schemes import load_scenario
+from minetax.tax.compare import compare
+from minetax.tax.schemes import load_scenario
 from tests.conftest import make_data_dir, write_csv
 
 CASES = Path(__file__).parent / "golden" / "families"

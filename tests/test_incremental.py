@@ -11,7 +11,7 @@ import pytest
 
 from minetax import pipeline
 from minetax.config import Settings
-from minetax.sample import generate
+from minetax.sources.sample import generate
 from tests.conftest import make_data_dir
 
 FAMILIES = Path(__file__).parent / "golden" / "families" / "schemes"

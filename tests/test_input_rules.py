@@ -14,9 +14,10 @@ import duckdb
 import pytest
 import yaml
 
-from minetax import checks, db, pipeline
+from minetax import db, pipeline, warehouse
 from minetax.config import SCHEMES_DIR, SQL_DIR, Settings
 from minetax.errors import InputError
+from minetax.validate import checks
 from tests.conftest import FARM_HEADER, REFERENCE, make_data_dir, write_csv
 
 MACRO = re.compile(r"CREATE OR REPLACE TEMP MACRO farm_id_skeleton.*?;\n", re.DOTALL)
@@ -32,14 +33,14 @@ def _skeleton(con, text: str) -> str:
 @pytest.fixture(scope="module")
 def macro_con():
     con = duckdb.connect()
-    con.execute(MACRO.search((SQL_DIR / "stage_farms.sql").read_text()).group(0))
+    con.execute(MACRO.search((SQL_DIR / "staging/stage_farms.sql").read_text()).group(0))
     yield con
     con.close()
 
 
 def test_the_skeleton_macro_is_the_same_in_every_stage_file():
     texts = {name: MACRO.findall((SQL_DIR / name).read_text())
-             for name in ("stage_farms.sql", "stage_energy_readings.sql", "stage_farm_hashrate.sql")}
+             for name in ("staging/stage_farms.sql", "staging/stage_energy_readings.sql", "staging/stage_farm_hashrate.sql")}
     assert all(len(t) == 1 for t in texts.values()), texts
     assert len({t[0] for t in texts.values()}) == 1
 
@@ -60,11 +61,11 @@ def _stage(con, dataset: str, path: Path) -> None:
     """src_<dataset> as the loader makes it: every column as text, `_row` numbering the data rows from 1."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE src_{dataset} AS SELECT row_number() OVER () AS _row, * "
                 f"FROM read_csv({db.literal(str(path))}, all_varchar = true, header = true)").fetchall()
-    db.run_file(con, f"stage_{dataset}.sql")
+    db.run_file(con, f"staging/stage_{dataset}.sql")
 
 
 def test_known_countries_cover_the_reference_data_and_the_scenarios(tmp_path):
-    con = db.warehouse(tmp_path / "warehouse.duckdb")
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
     wanted = {c for c in (REFERENCE / "country_share.csv").read_text().splitlines()[1:] for c in [c.split(",")[0]]}
     for p in (SCHEMES_DIR / "scenarios").glob("*.yaml"):
         share = (yaml.safe_load(p.read_text()).get("assumptions") or {}).get("hashrate_share") or {}
@@ -90,7 +91,7 @@ def test_known_countries_cover_the_reference_data_and_the_scenarios(tmp_path):
     ("CNY/KZT", 65.0, True, True), ("GBP/KZT", 600.0, True, True),  # a pair without a range: only > 0
 ])
 def test_fx_ranges_by_pair(tmp_path, pair, rate, inverted_ok, plausible_ok):
-    con = db.warehouse(tmp_path / "warehouse.duckdb")
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
     _stage(con, "fx", write_csv(tmp_path / "fx.csv", ["pair", "date", "rate", "source"],
                                 [[pair, "2023-01-01", repr(rate), "test"]]))
     assert con.execute("SELECT rate_inverted_ok, rate_plausible_ok FROM stage_fx").fetchall() == \
@@ -116,7 +117,7 @@ def _farms(path: Path, s1: dict) -> Path:
 
 def _check_farms(settings: Settings, tmp_path: Path, **s1) -> tuple[dict, dict]:
     """Stage a farms file with S1 changed on the loaded warehouse; (failed rules by check column, their details)."""
-    con = db.warehouse(settings.warehouse_path)
+    con = warehouse.connect(settings.warehouse_path)
     try:
         _stage(con, "farms", _farms(tmp_path / "farms.csv", s1))
         report = checks.check_relation(con, "input.farms", "stage_farms", "farms.csv")
@@ -168,7 +169,7 @@ def test_the_run_is_refused_and_core_keeps_the_old_capacity(loaded, tmp_path):
 
 
 def test_probable_duplicate_names_both_ids(loaded, tmp_path):
-    con = db.warehouse(loaded.warehouse_path)
+    con = warehouse.connect(loaded.warehouse_path)
     try:
         path = write_csv(tmp_path / "farms.csv", FARM_HEADER,
                          [["s1", "Farm S1", "R", "coal", "grid", "true", "true", 1.0, "2022-01-01", ""],

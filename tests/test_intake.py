@@ -14,9 +14,10 @@ import time
 import duckdb
 import pytest
 
-from minetax import ingest, intake, pipeline
+from minetax import pipeline
 from minetax.config import Settings
 from minetax.errors import InputError
+from minetax.load import ingest, intake
 from tests.conftest import make_data_dir, month_reading, write_csv
 
 FARMS = {"A1": ["coal", "grid", True, "2022-01-01", None]}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 from minetax.config import PROJECT_ROOT, SQL_DIR
-from minetax.datasets import DATASETS
+from minetax.sources.datasets import DATASETS
 
 README = (PROJECT_ROOT / "README.md").read_text()
 
@@ -26,15 +28,71 @@ def test_readme_documents_output_views():
         assert f"`{view}`" in README, view
 
 
+LIBRARY = PROJECT_ROOT / "src" / "minetax"
+PACKAGES = ("sources", "load", "validate", "model", "tax", "publish", "outputs", "forecast", "cli")
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the library by dotted name."""
+    out = {}
+    for p in LIBRARY.rglob("*.py"):
+        parts = p.relative_to(LIBRARY.parent).with_suffix("").parts
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    return out
+
+
+def _imports(path: Path) -> set[str]:
+    """The minetax modules a file imports (module level and inside functions)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "minetax":
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "minetax")
+    return found
+
+
+def test_layout_has_a_package_per_stage():
+    for pkg in PACKAGES:
+        assert (LIBRARY / pkg / "__init__.py").is_file(), pkg
+
+
 def test_library_does_not_import_prefect():
-    """Domain logic runs without Prefect; only the CLI reaches flows/, lazily, to run a flow."""
-    for p in (PROJECT_ROOT / "src" / "minetax").glob("*.py"):
+    """Domain logic runs without Prefect, in every package; only the CLI reaches flows/, to run a flow."""
+    for name, p in _modules().items():
         text = p.read_text()
-        assert not re.search(r"^\s*(from|import) prefect", text, re.M), p.name
-        if p.name != "cli.py":
-            assert not re.search(r"^\s*(from|import) flows", text, re.M), p.name
+        assert not re.search(r"^\s*(from|import) prefect", text, re.M), name
+        if not name.startswith("minetax.cli"):
+            assert not re.search(r"^\s*(from|import) flows", text, re.M), name
+
+
+def test_nothing_imports_the_command_line():
+    for name, p in _modules().items():
+        if not name.startswith("minetax.cli"):
+            assert not any(i.startswith("minetax.cli") for i in _imports(p)), name
+
+
+def test_no_import_cycles_between_modules():
+    modules = _modules()
+    graph = {name: {i for i in _imports(p) if i in modules and i != name and not name.startswith(i + ".")}
+             for name, p in modules.items()}
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(path[path.index(nxt):] + [nxt]))
+            if not state.get(nxt):
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for name in graph:
+        if not state.get(name):
+            visit(name, [name])
 
 
 def test_sql_files_have_a_header_comment():
-    for p in SQL_DIR.glob("*.sql"):
+    for p in SQL_DIR.rglob("*.sql"):
         assert p.read_text().startswith("-- "), p.name

@@ -15,8 +15,8 @@ import pytest
 from minetax import pipeline
 from minetax.config import Settings
 from minetax.errors import MinetaxError
-from minetax.query import run_query
-from minetax.runs import list_runs
+from minetax.publish.query import run_query
+from minetax.publish.runs import list_runs
 from tests.conftest import make_data_dir, month_reading, write_csv
 
 FARMS = {"A1": ["coal", "grid", True, "2022-01-01", None]}

@@ -85,7 +85,7 @@ def test_energy_by_day_spreads_readings_over_midnight_and_keeps_readings_before_
     con.execute("CREATE TEMP TABLE window_readings (farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, "
                 "kwh DOUBLE, price_kzt_per_kwh DOUBLE)").fetchall()
     con.executemany("INSERT INTO window_readings VALUES (?, ?, ?, ?, 10)", [list(r) for r in rows])
-    for stmt in db.statements(db.sql_text("model_farm_month.sql"))[:2]:  # energy_agg, farm_day
+    for stmt in db.statements(db.sql_text("model/farm_month.sql"))[:2]:  # energy_agg, farm_day
         con.execute(stmt, db.bound(stmt, {"m_from": t("1969-12-01").date(), "m_to": t("2023-01-01").date()})
                     ).fetchall()
     got = con.execute("SELECT farm_id, CAST(day AS VARCHAR), energy_kwh, cost_kzt FROM farm_day ORDER BY ALL"

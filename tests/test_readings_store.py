@@ -1,4 +1,4 @@
-"""Readings in core as Parquet segments (minetax.segments) and the one-pass key/overlap check (reading_order)."""
+"""Readings in core as Parquet segments (minetax.load.segments) and the one-pass key/overlap check (reading_order)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from minetax import db, pipeline
+from minetax import db, pipeline, warehouse
 from minetax.config import Settings
 from minetax.errors import InputError
 from tests.conftest import make_data_dir, write_csv
@@ -102,14 +102,14 @@ def test_overlap_found_in_either_order(tmp_path, shuffled):
 
 def test_warehouse_with_readings_table_is_migrated(tmp_path):
     path = tmp_path / "home" / "warehouse.duckdb"
-    con = db.warehouse(path)
+    con = warehouse.connect(path)
     con.execute("DROP VIEW core.energy_readings")
     con.execute("CREATE TABLE core.energy_readings (farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, "
                 "kwh DOUBLE, price_kzt_per_kwh DOUBLE, PRIMARY KEY (farm_id, ts_start))")
     con.execute("INSERT INTO core.energy_readings VALUES ('A1', '2023-01-01', '2023-02-01', 7, 12), "
                 "('A2', '2023-01-01', '2023-02-01', 5, 4)")
     con.close()
-    con = db.warehouse(path)
+    con = warehouse.connect(path)
     try:
         assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = 'core' AND "
                            "table_name = 'energy_readings'").fetchall() == [("VIEW",)]
@@ -120,7 +120,7 @@ def test_warehouse_with_readings_table_is_migrated(tmp_path):
 
 
 def test_ordered_file_passes_in_one_pass_and_an_unordered_one_in_the_general_check(tmp_path, monkeypatch):
-    from minetax import reading_order
+    from minetax.load import reading_order
 
     seen = []
     real = reading_order.check
@@ -231,7 +231,7 @@ def test_one_pass_reads_typed_parquet_as_the_typed_view_does(tmp_path, monkeypat
     """The Arrow read of a typed Parquet file (farm ids as dictionary codes, batches cut at row groups) finds the
     same flags, spans and months as the DuckDB stream of the typed view (batches of 4 rows), and an ordered file's
     flags are those of the general SQL check."""
-    from minetax import reading_order
+    from minetax.load import reading_order
 
     rows = PASS_CASES[case]
     path = tmp_path / "r.parquet"
@@ -242,10 +242,10 @@ def test_one_pass_reads_typed_parquet_as_the_typed_view_does(tmp_path, monkeypat
                    path, row_group_size=3)
     con = duckdb.connect()
     con.execute("CREATE SCHEMA core").fetchall()
-    db.run_file(con, "view_energy_readings_empty.sql")
+    db.run_file(con, "core/energy_readings_empty.sql")
     con.execute(f"CREATE TEMP VIEW src_energy_readings AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 "
                 f"AS _row FROM read_parquet({db.literal(str(path))}, file_row_number = true)").fetchall()
-    db.run_file(con, "typed_energy_readings.sql")
+    db.run_file(con, "staging/typed_energy_readings.sql")
     monkeypatch.setattr(reading_order, "BATCH", 4)
     assert reading_order._parquet_typed(path)
     by_duckdb = reading_order._one_pass(con)
@@ -269,8 +269,8 @@ def test_one_pass_reads_typed_parquet_as_the_typed_view_does(tmp_path, monkeypat
         "SELECT farm_id, min(ts_start), max(ts_end) FROM typed_energy_readings GROUP BY farm_id").fetchall()}
     con.execute("CREATE TEMP TABLE readings_flags_raw (_row BIGINT, duplicate BOOLEAN, overlapping BOOLEAN)"
                 ).fetchall()
-    db.run_file(con, "flags_energy_readings.sql")
-    db.run_file(con, "overlaps_energy_readings.sql")
+    db.run_file(con, "staging/flags_energy_readings.sql")
+    db.run_file(con, "staging/overlaps_energy_readings.sql")
     general = con.execute("SELECT DISTINCT _row FROM readings_flags_raw WHERE overlapping ORDER BY _row").fetchall()
     assert sorted(set(flagged)) == [r for (r,) in general]
     assert bool(flagged) == ("overlap" in case)
@@ -298,8 +298,8 @@ def test_reading_rules_at_their_edges():
                 "ts_end TIMESTAMP, kwh DOUBLE, price_kzt_per_kwh DOUBLE)").fetchall()
     con.executemany("INSERT INTO src_energy_readings VALUES (?, ?, ?, ?, ?, 12)",
                     [[i + 1, f, t, t + dt.timedelta(minutes=15), k] for i, (f, t, k) in enumerate(rows)])
-    db.run_file(con, "typed_energy_readings.sql")
-    db.run_file(con, "stage_energy_readings.sql")
+    db.run_file(con, "staging/typed_energy_readings.sql")
+    db.run_file(con, "staging/stage_energy_readings.sql")
     got = con.execute("SELECT within_operation_ok, kwh_within_capacity_ok, not_future_ok, kwh_finite_ok "
                       "FROM stage_energy_readings ORDER BY _row").fetchall()
     # 4 MW × 1.5 × 0.25 h = 1.5 MWh = 1500 kWh in 15 minutes

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from minetax.config import DEFAULT_DATA_DIR
-from minetax.sample import generate
+from minetax.sources.sample import generate
 
 SAMPLE = DEFAULT_DATA_DIR / "sample"
 

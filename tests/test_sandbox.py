@@ -16,7 +16,7 @@ import pytest
 from minetax import pipeline
 from minetax.config import Settings
 from minetax.errors import MinetaxError
-from minetax.query import QueryRefused, check_statements, open_snapshot, run_query
+from minetax.publish.query import QueryRefused, check_statements, open_snapshot, run_query
 from tests.conftest import make_data_dir
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from minetax.config import SCHEMES_DIR
 from minetax.errors import SchemeError
-from minetax.schemes import load_scenario, load_scheme
+from minetax.tax.schemes import load_scenario, load_scheme
 
 
 def test_shipped_law_loads():
@@ -307,8 +307,8 @@ def test_strict_scenario_refused(tmp_path, name):
 
 
 def test_every_shipped_policy_file_loads_strictly():
-    from minetax.policy_yaml import read_policy
-    from minetax.schemes import list_scenarios, list_schemes
+    from minetax.tax.policy_yaml import read_policy
+    from minetax.tax.schemes import list_scenarios, list_schemes
     assert [load_scheme(s).scheme_id for s in list_schemes()] == list_schemes()
     assert [load_scenario(s).scenario_id for s in list_scenarios()] == list_scenarios()
     forecasts = sorted((SCHEMES_DIR / "forecasts").glob("*.yaml"))

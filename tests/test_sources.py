@@ -15,7 +15,7 @@ import pytest
 
 from minetax import pipeline
 from minetax.config import Settings
-from minetax.sources import SourceError, fetch_network, get_json, write_network_file
+from minetax.sources.network import SourceError, fetch_network, get_json, write_network_file
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "coinmetrics_btc_2025-01.json").read_text())
 
@@ -74,7 +74,7 @@ def test_timeouts_and_client_errors(server):
 
 
 def test_api_key_from_environment_or_secrets_file_is_never_shown(server, tmp_path, monkeypatch):
-    from minetax.sources import KEY_VAR, api_key
+    from minetax.sources.network import KEY_VAR, api_key
 
     url, _ = server
     monkeypatch.delenv(KEY_VAR, raising=False)

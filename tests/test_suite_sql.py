@@ -1,4 +1,5 @@
-"""Suites run inside DuckDB by default (minetax.suite_sql); Great Expectations is the reference for what they mean.
+"""Suites run inside DuckDB by default (minetax.validate.suite_sql); Great Expectations is the reference for what
+they mean.
 
 Every input file of the embedded default data and of the bad-input corpus is staged by the real pipeline, and the
 outputs of the default data are checked; at each point where the pipeline evaluates a suite in DuckDB, the same
@@ -12,10 +13,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from minetax import pipeline, suite_sql
+from minetax import pipeline
 from minetax.config import Settings
 from minetax.errors import InputError
-from minetax.validate import Validator
+from minetax.validate import suite_sql
+from minetax.validate.ge_engine import Validator
 from tests.test_bad_input_corpus import CASES, _put_input, settings, valid_state  # noqa: F401 (fixtures)
 
 _ge = Validator()
@@ -75,7 +77,7 @@ def test_a_failing_output_rule_is_found_by_both_engines(tmp_path, compared, monk
 
     def broken(name):
         text = real(name)
-        if name == "check_estimates.sql":
+        if name == "checks/estimates.sql":
             body = text.rstrip().rstrip(";")
             return body.replace("SELECT", "SELECT * REPLACE (CASE WHEN farm_id LIKE '%1' THEN period_start "
                                 "- INTERVAL 1 DAY ELSE period_end END AS period_end) FROM (SELECT", 1) + ")"
@@ -113,8 +115,8 @@ def test_great_expectations_engine_gives_the_same_run(tmp_path, monkeypatch):
 
 
 def test_unknown_engine_is_refused(monkeypatch):
-    from minetax import checks
     from minetax.errors import MinetaxError
+    from minetax.validate import checks
 
     monkeypatch.setenv("MINETAX_VALIDATION_ENGINE", "pandas")
     with pytest.raises(MinetaxError, match="use one of duckdb, great_expectations"):

@@ -1,4 +1,4 @@
-"""The temporary Prefect API that `minetax run` starts before importing Prefect (minetax.temporary_api)."""
+"""The temporary Prefect API that `minetax run` starts before importing Prefect (flows.temporary_api)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from minetax import temporary_api
+from flows import temporary_api
 
 
 def test_a_configured_server_is_used_and_none_is_started(monkeypatch):

@@ -75,27 +75,3 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df) -> None:
         con.execute(f"INSERT INTO {table} SELECT * FROM frame_in").fetchall()
     finally:
         con.unregister("frame_in")
-
-
-# Bump when a model.* or tax.* table changes shape: those schemas hold only derived results, recomputed by
-# every run, so an older warehouse gets them dropped and recreated (core.* and meta.* are kept).
-SCHEMA_VERSION = "4"
-
-
-def warehouse(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-write and make sure every schema and table exists in its current shape."""
-    con = connect(path)
-    con.execute("CREATE SCHEMA IF NOT EXISTS meta").fetchall()
-    con.execute("CREATE TABLE IF NOT EXISTS meta.schema_info (version VARCHAR)").fetchall()
-    found = con.execute("SELECT max(version) FROM meta.schema_info").fetchall()[0][0]
-    if found != SCHEMA_VERSION:
-        for schema in ("model", "tax"):
-            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE").fetchall()
-        con.execute("DELETE FROM meta.schema_info").fetchall()
-        con.execute("INSERT INTO meta.schema_info VALUES (?)", [SCHEMA_VERSION]).fetchall()
-    run_file(con, "schema.sql")
-    from minetax import segments  # it builds on this module
-
-    segments.migrate(con, path.parent)
-    segments.refresh_view(con, path.parent)
-    return con

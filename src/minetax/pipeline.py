@@ -16,15 +16,16 @@ from pathlib import Path
 
 import duckdb
 
-from minetax import db, interrupts, runlog, runs
-from minetax import estimate as est
-from minetax import ingest as ing
-from minetax import publish as pub
+from minetax import interrupts, warehouse
 from minetax.config import Settings
 from minetax.errors import MinetaxError
 from minetax.faults import crashpoint
+from minetax.load import ingest as ing
+from minetax.publish import runlog, runs
+from minetax.publish import snapshot as pub
 from minetax.runlock import RunLock
-from minetax.schemes import Scenario, load_scenario
+from minetax.tax import estimate as est
+from minetax.tax.schemes import Scenario, load_scenario
 
 Progress = Callable[[str], None] | None
 
@@ -77,7 +78,7 @@ def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) 
     lock = RunLock.acquire(settings.home)
     ctx = RunContext(settings, scenario, runs.new_run_id(), lock=lock)
     try:
-        ctx.con = db.warehouse(settings.warehouse_path)
+        ctx.con = warehouse.connect(settings.warehouse_path)
         runs.mark_crashed(ctx.con, settings.published_path)
         runs.start(ctx.con, ctx.run_id, scenario_id, str(settings.data_dir),
                    {"scenario": scenario_id, "home": str(settings.home), "schemes_dir": str(settings.schemes_dir),

@@ -1,0 +1,1 @@
+"""The `minetax` command line: parses, calls flows or the library, prints. Nothing imports it."""

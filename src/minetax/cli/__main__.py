@@ -1,0 +1,5 @@
+"""python -m minetax.cli"""
+
+from minetax.cli.main import main
+
+main()

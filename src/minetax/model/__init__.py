@@ -1,0 +1,1 @@
+"""Model: farm × month and country × month (sql/model/)."""

@@ -1,0 +1,1 @@
+"""Outputs for people: the Excel workbook, CSV/Parquet of the views, the PDF/HTML report."""

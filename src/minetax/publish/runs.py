@@ -1,0 +1,123 @@
+"""Run records: every published figure traces back to a run, its inputs, scheme versions and code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import uuid
+
+from minetax import __version__, db
+from minetax.config import PROJECT_ROOT
+from minetax.publish import runlog
+from minetax.tax.schemes import str_keys
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def code_version() -> str:
+    """Package version plus the git commit (and '+dirty' with uncommitted changes) when run from a checkout."""
+    try:
+        sha = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty = "", ""
+    return __version__ + (f"+g{sha}" if sha else "") + (".dirty" if dirty else "")
+
+
+def start(con, run_id: str, scenario_id: str, data_dir: str, parameters: dict, flow_run_id: str | None) -> None:
+    con.execute("INSERT INTO meta.runs (run_id, flow_run_id, started_at, status, scenario_id, data_dir, code_version, "
+                "parameters, pid) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                [run_id, flow_run_id, dt.datetime.now(), scenario_id, data_dir, code_version(),
+                 json.dumps(str_keys(parameters), default=str), os.getpid()])
+
+
+def summary(con, run_id: str) -> dict:
+    """The run's record for the run log (minetax.publish.runlog): status, times, message and its inputs."""
+    df = con.execute(db.sql_text("publish/runs_list.sql").replace("{schema}", "meta.").replace(
+        "ORDER BY r.started_at DESC LIMIT ?", "HAVING r.run_id = ?"), [run_id]).df()
+    rec = {k: (None if v is None or v != v else v) for k, v in df.iloc[0].to_dict().items()}
+    rec["pid"] = os.getpid()
+    return rec
+
+
+def mark_crashed(con, published_path) -> None:
+    """Runs still 'running' or 'publishing' when a new run holds the warehouse died: a live run holds the home's
+    run lock from its first step to its last (minetax.runlock), and this run has just taken it. One whose snapshot
+    was swapped in before it died did publish: it is marked succeeded; the others crashed."""
+    dead = [r[0] for r in con.execute("SELECT run_id FROM meta.runs WHERE status IN ('running', 'publishing')"
+                                      ).fetchall()]
+    if not dead:
+        return
+    published = set()
+    if published_path.exists():
+        import duckdb
+
+        snap = duckdb.connect(str(published_path), read_only=True)
+        try:
+            published = {r[0] for r in snap.execute("SELECT run_id FROM runs WHERE status = 'succeeded'").fetchall()}
+        finally:
+            snap.close()
+    for run_id in dead:
+        if run_id in published:
+            con.execute("UPDATE meta.runs SET status = 'succeeded', message = 'published; the process ended before "
+                        "recording it' WHERE run_id = ?", [run_id])
+        else:
+            con.execute("UPDATE meta.runs SET status = 'crashed', message = 'the process ended before the run "
+                        "finished; nothing it did was committed after its last completed step' WHERE run_id = ?",
+                        [run_id])
+
+
+def finish(con, run_id: str, status: str, message: str | None = None) -> None:
+    con.execute("UPDATE meta.runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
+                [status, dt.datetime.now(), message, run_id])
+
+
+def set_periods(con, run_id: str, periods: str) -> None:
+    con.execute("UPDATE meta.runs SET periods = ? WHERE run_id = ?", [periods, run_id])
+
+
+def record_schemes(con, run_id: str, scenario) -> None:
+    rows = [[run_id, "scenario", scenario.scenario_id, scenario.file.name, scenario.version]]
+    rows += [[run_id, "scheme", s.scheme_id, s.file.name, s.version] for s in scenario.schemes]
+    con.executemany("INSERT OR REPLACE INTO meta.scheme_versions VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def list_runs(settings, limit: int = 20):
+    """Runs with their inputs, newest first, without opening the warehouse (a reader there would stop a run from
+    writing it): the published snapshot's runs, plus the run log's records of later runs (failed, refused,
+    interrupted, crashed or still running)."""
+    import duckdb
+    import pandas as pd
+
+    from minetax.errors import MinetaxError
+
+    frames, sources = [], []
+    if settings.published_path.exists():
+        try:
+            con = duckdb.connect(str(settings.published_path), read_only=True)
+        except duckdb.Error as e:
+            raise MinetaxError(f"the published snapshot {settings.published_path} cannot be read "
+                               f"({str(e).splitlines()[0]}); run `minetax run` to publish a new one") from e
+        try:
+            frames.append(con.execute(db.sql_text("publish/runs_list.sql").replace("{schema}", ""), [limit]).df())
+            sources.append("published snapshot")
+        finally:
+            con.close()
+    logged = runlog.read_all(settings)
+    if logged:
+        known = set(frames[0].run_id) if frames else set()
+        frames.insert(0, pd.DataFrame([r for r in logged if r["run_id"] not in known],
+                                      columns=frames[0].columns if frames else list(logged[0])))
+        sources.append("run log")
+    if not frames:
+        raise MinetaxError(f"no runs yet under {settings.home}")
+    df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
+    df["started_at"] = pd.to_datetime(df["started_at"])
+    df["finished_at"] = pd.to_datetime(df["finished_at"])
+    return df.sort_values("started_at", ascending=False).head(limit).reset_index(drop=True), " + ".join(sources)

@@ -1,0 +1,1 @@
+"""Sources: the input datasets (columns, types, units), the HTTP network source, the synthetic sample."""

@@ -1,0 +1,393 @@
+"""Tax schemes and scenarios as policy data (schemes/*.yaml), checked whole before anything runs.
+
+A scheme file gives parameters; each parameter has values keyed by the date from which they apply,
+each value with a status and a reference. The engine turns them into rows of tax.rate_rules and the
+SQL in sql/tax_*.sql applies them: no rate lives in Python or SQL. A scenario names schemes and
+assumptions; a reform scenario patches a base scenario's schemes ({parameter: {date: value}}), and
+the patched scheme is checked whole, like a file. Files are read strictly (src/minetax/policy_yaml.py):
+duplicate keys, anchors, dates with times, string booleans and unknown keys at any level are refused by name.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from minetax.config import SCENARIOS_DIR, SCHEMES_DIR
+from minetax.errors import SchemeError
+from minetax.tax.policy_yaml import (
+    SAFE_ID,
+    check_assumptions,
+    check_brackets,
+    check_keys,
+    check_rate,
+    check_rules,
+    check_text,
+    read_policy,
+    shown,
+)
+
+# family -> (rate parameter, tax base, rate unit template)
+FAMILIES = {
+    "per_kwh": ("rate", "energy_kwh", "{currency}/kWh"),
+    "per_kwh_by_price": ("brackets", "energy_kwh", "{currency}/kWh"),
+    "per_kwh_foreign": ("rate", "energy_kwh", "{currency}/kWh"),
+    "electricity_cost_share": ("rate", "electricity_cost_kzt", "share"),
+    "mined_value_share": ("rate", "mined_value_kzt", "share"),
+    "income_tax": ("rate", "mining_profit_kzt", "share"),
+}
+SHARE_FAMILIES = {f for f, (_, _, unit) in FAMILIES.items() if unit == "share"}
+TAX_PERIODS = ("month", "quarter", "year")
+CURRENCIES = ("KZT", "USD", "EUR", "RUB", "KGS", "UZS")
+STATUSES = ("enacted", "reported", "unverified", "proposed")
+# the keys each level of a scheme or scenario file may have (anything else is refused, by name)
+SCHEME_REQUIRED = ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period", "parameters")
+SCHEME_KEYS = {*SCHEME_REQUIRED, "jurisdiction", "base", "average_price_decimals", "notes"}
+PARAMETER_KEYS = {"description", "unit", "price_unit", "values"}
+ENTRY_KEYS = {"value", "status", "reference"}
+REFERENCE_KEYS = {"title", "url"}
+SCENARIO_KEYS = {"scenario_id", "title", "base", "schemes", "reforms", "assumptions", "reference", "notes"}
+
+
+@dataclass(frozen=True)
+class Scheme:
+    scheme_id: str
+    title: str
+    family: str
+    currency: str
+    rate_unit: str
+    tax_period: str
+    parameters: dict
+    file: Path
+    version: str  # sha256 of the file, or of the file and the reform patch applied to it
+    price_decimals: int = 2  # the average price is rounded to this before the bracket lookup
+    status: str = "enacted"  # the weakest status of any value (enacted < reported < unverified < proposed)
+
+    @property
+    def base(self) -> str:
+        return FAMILIES[self.family][1]
+
+    def document(self) -> dict:
+        """The scheme as a scheme-file document (with any reform already applied)."""
+        return {"scheme_id": self.scheme_id, "title": self.title, "family": self.family, "currency": self.currency,
+                "rate_unit": self.rate_unit, "tax_period": self.tax_period,
+                "average_price_decimals": self.price_decimals, "parameters": copy.deepcopy(self.parameters)}
+
+    @property
+    def fx_pair(self) -> str | None:
+        """The pair that converts the rate to KZT (per_kwh_foreign only)."""
+        return f"{self.currency}/KZT" if self.family == "per_kwh_foreign" else None
+
+    def rate_rules(self) -> list[dict]:
+        """One row per bracket, override or exemption per dated value (rows of tax.rate_rules)."""
+        rows: list[dict] = []
+        for pname, p in self.parameters.items():
+            values = p["values"]
+            dates = list(values)
+            for i, start in enumerate(dates):
+                entry = values[start]
+                base = {"scheme_id": self.scheme_id, "scheme_version": self.version, "valid_from": start,
+                        "valid_to": dates[i + 1] if i + 1 < len(dates) else None, "status": entry["status"],
+                        "reference": _ref_text(entry["reference"])}
+                if pname == "brackets":
+                    rows += [{**base, **b} for b in _bracket_rows(entry["value"])]
+                elif pname == "rate":
+                    rows += [{**base, **b} for b in _bracket_rows([{"rate": entry["value"]}])]
+                else:
+                    kind = "override" if pname == "overrides" else "exemption"
+                    rows += [{**base, **_when_row(kind, o)} for o in entry["value"]]
+        return rows
+
+    @property
+    def rate_range(self) -> tuple[float, float]:
+        """Lowest and highest rate the scheme can give, exemptions aside (for output validation)."""
+        rates = [r["rate"] for r in self.rate_rules() if r["kind"] != "exemption"]
+        return min(rates), max(rates)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    scenario_id: str
+    title: str
+    schemes: list[Scheme]
+    assumptions: dict = field(default_factory=dict)
+    file: Path | None = None
+    version: str = ""
+    base: str | None = None
+
+
+def _ref_text(ref: dict) -> str:
+    return " ".join(str(ref["title"]).split()) + (f" <{ref['url']}>" if ref.get("url") else "")
+
+
+def _bracket_rows(brackets: list[dict]) -> list[dict]:
+    rows, lo, lo_incl = [], None, False
+    for b in brackets:
+        hi = b.get("up_to")
+        hi_incl = bool(b.get("inclusive", True)) if hi is not None else False
+        rows.append({"kind": "bracket", "name": _label(lo, lo_incl, hi, hi_incl), "price_lo": lo,
+                     "price_lo_inclusive": lo_incl, "price_hi": hi, "price_hi_inclusive": hi_incl,
+                     "rate": float(b["rate"])})
+        lo, lo_incl = hi, not hi_incl
+    return rows
+
+
+def _label(lo, lo_incl, hi, hi_incl) -> str:
+    if lo is None and hi is None:
+        return "flat"
+    parts = []
+    if lo is not None:
+        parts.append(f"{'>=' if lo_incl else '>'}{lo:g}")
+    if hi is not None:
+        parts.append(f"{'<=' if hi_incl else '<'}{hi:g}")
+    return "avg price " + " and ".join(parts)
+
+
+def _when_row(kind: str, o: dict) -> dict:
+    w = o.get("when") or {}
+    return {"kind": kind, "name": o["name"], "when_connection": w.get("connection"),
+            "when_energy_source": w.get("energy_source"), "when_metered": w.get("metered"),
+            "when_licensed": w.get("licensed"), "when_capacity_mw_below": w.get("capacity_mw_below"),
+            "rate": float(o.get("rate", 0.0))}
+
+
+# ---- checking -------------------------------------------------------------------------------
+
+def _failer(file: Path, kind: str = "scheme"):
+    return lambda msg: SchemeError(f"{kind} refused: {file.name}: {msg}")
+
+
+CHECKERS = {"brackets": check_brackets, "rate": check_rate, "overrides": check_rules("overrides"),
+            "exemptions": check_rules("exemptions")}
+
+
+def allowed_parameters(family: str) -> set[str]:
+    return {FAMILIES[family][0], "overrides", "exemptions"}
+
+
+def _check_head(fail, doc: dict, file: Path) -> None:
+    """Top-level keys: present, known, of the right type, consistent with the family."""
+    check_keys(fail, "top level", doc, SCHEME_KEYS, SCHEME_REQUIRED)
+    for key in ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period"):
+        check_text(fail, key, doc[key])
+    for key in ("jurisdiction", "base", "notes"):
+        check_text(fail, key, doc.get(key), optional=True)
+    if doc["scheme_id"] != file.stem:
+        raise fail(f"scheme_id {doc['scheme_id']!r} must match the file name {file.stem!r}")
+    family, currency = doc["family"], doc["currency"]
+    if family not in FAMILIES:
+        raise fail(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    if currency not in CURRENCIES:
+        raise fail(f"unknown currency {currency!r} (known: {', '.join(CURRENCIES)})")
+    if family == "per_kwh_foreign" and currency == "KZT":
+        raise fail("currency: per_kwh_foreign needs a rate in a currency other than KZT")
+    if family != "per_kwh_foreign" and currency != "KZT":
+        raise fail(f"currency: family {family} computes in KZT: currency must be KZT (use per_kwh_foreign)")
+    if "base" in doc and doc["base"] != FAMILIES[family][1]:
+        raise fail(f"base {doc['base']!r} does not fit family {family} (its base is {FAMILIES[family][1]})")
+    dec = doc.get("average_price_decimals", 2)
+    if not isinstance(dec, int) or isinstance(dec, bool) or not 0 <= dec <= 6:
+        raise fail(f"average_price_decimals must be a whole number from 0 to 6, got {shown(dec)}")
+    unit = FAMILIES[family][2].format(currency=currency)
+    if doc["rate_unit"] != unit:
+        raise fail(f"unknown rate_unit {doc['rate_unit']!r} for {family} (expected {unit})")
+    if doc["tax_period"] not in TAX_PERIODS:
+        raise fail(f"tax_period must be one of {', '.join(TAX_PERIODS)}, got {shown(doc['tax_period'])}")
+
+
+def _check_unit(fail, where: str, p: dict, pname: str, rate_unit: str) -> None:
+    """A parameter's unit (optional) is the scheme's rate unit; a share may say of what ("share of …")."""
+    if "unit" in p:
+        unit = p["unit"]
+        check_text(fail, f"{where}.unit", unit)
+        if not (unit == rate_unit or (rate_unit == "share" and unit.startswith("share of "))):
+            known = rate_unit + (", or 'share of <base>'" if rate_unit == "share" else "")
+            raise fail(f"{where}.unit: unknown unit {unit!r} (known for this scheme: {known})")
+    if "price_unit" in p and (pname != "brackets" or p["price_unit"] != "KZT/kWh"):
+        raise fail(f"{where}.price_unit: only brackets have a price_unit, and it is KZT/kWh "
+                   f"(got {shown(p['price_unit'])})")
+
+
+def _check_values(fail, where: str, pname: str, values, family: str) -> None:
+    if not isinstance(values, dict) or not values:
+        raise fail(f"{where}: needs values keyed by date (YYYY-MM-01)")
+    dates = list(values)
+    for d in dates:
+        if not isinstance(d, dt.date) or isinstance(d, dt.datetime) or d.day != 1:
+            raise fail(f"{where}.values: {d!r} is not the first day of a month (YYYY-MM-01)")
+    if dates != sorted(dates):
+        raise fail(f"{where}: dates out of order: {[str(d) for d in dates]}")
+    for d, entry in values.items():
+        ew = f"{where}.values.{d}"
+        if not isinstance(entry, dict) or "value" not in entry:
+            raise fail(f"{ew}: needs value, status and reference, got {shown(entry)}")
+        check_keys(fail, ew, entry, ENTRY_KEYS)
+        if entry.get("status") not in STATUSES:
+            raise fail(f"{ew}: status must be one of {', '.join(STATUSES)}, got {shown(entry.get('status'))}")
+        _check_reference(fail, f"{ew}.reference", entry.get("reference"))
+        CHECKERS[pname](fail, ew, entry["value"], family in SHARE_FAMILIES)
+
+
+def _check_reference(fail, where: str, ref) -> None:
+    if not isinstance(ref, dict) or not ref.get("title"):
+        raise fail(f"{where}: reference needs a title (and a url)")
+    check_keys(fail, where, ref, REFERENCE_KEYS)
+    check_text(fail, f"{where}.title", ref["title"])
+    check_text(fail, f"{where}.url", ref.get("url"), optional=True)
+
+
+def check_scheme(doc: dict, file: Path) -> None:
+    fail = _failer(file)
+    _check_head(fail, doc, file)
+    family = doc["family"]
+    params, rate_param = doc["parameters"], FAMILIES[family][0]
+    if not isinstance(params, dict) or rate_param not in params:
+        raise fail(f"parameters must include {rate_param} (family {family})")
+    rate_unit = FAMILIES[family][2].format(currency=doc["currency"])
+    for pname, p in params.items():
+        if pname not in allowed_parameters(family):
+            raise fail(f"unknown parameter {pname!r} for family {family} "
+                       f"(known: {', '.join(sorted(allowed_parameters(family)))})")
+        where = f"parameters.{pname}"
+        check_keys(fail, where, p, PARAMETER_KEYS, ("values",))
+        check_text(fail, f"{where}.description", p.get("description"), optional=True)
+        _check_unit(fail, where, p, pname, rate_unit)
+        _check_values(fail, where, pname, p["values"], family)
+
+
+# ---- loading --------------------------------------------------------------------------------
+
+def _weakest_status(params: dict) -> str:
+    ranks = [STATUSES.index(e["status"]) for p in params.values() for e in p["values"].values()]
+    return STATUSES[max(ranks)]
+
+
+def _make(doc: dict, file: Path, version: str) -> Scheme:
+    return Scheme(doc["scheme_id"], doc["title"], doc["family"], doc["currency"], doc["rate_unit"],
+                  doc["tax_period"], doc["parameters"], file, version, int(doc.get("average_price_decimals", 2)),
+                  _weakest_status(doc["parameters"]))
+
+
+def check_id(kind: str, ident: str) -> None:
+    if not isinstance(ident, str) or not SAFE_ID.match(ident):
+        raise SchemeError(f"{kind} id {ident!r}: use letters, digits, - and _ only (at most 64)")
+
+
+def load_scheme(scheme_id: str, schemes_dir: Path = SCHEMES_DIR) -> Scheme:
+    check_id("scheme", scheme_id)
+    file = schemes_dir / f"{scheme_id}.yaml"
+    doc, sha = read_policy(file, "scheme")
+    check_scheme(doc, file)
+    return _make(doc, file, sha)
+
+
+def _patch_entry(fail, where: str, v, reference):
+    if isinstance(v, dict):  # a full entry {value, status, reference}, taken as given
+        check_keys(fail, where, v, ENTRY_KEYS, ("value",))
+        return copy.deepcopy(v)
+    if not reference:
+        raise fail(f"{where}: give status and reference, or a scenario-level reference")
+    return {"value": copy.deepcopy(v), "status": "proposed", "reference": reference}
+
+
+def apply_reform(scheme: Scheme, patch: dict, scenario_file: Path, reference: dict | None) -> Scheme:
+    """Patch {parameter: {date: value or {value, status, reference}}} into a scheme; check the result whole."""
+    fail = _failer(scenario_file, "scenario")
+    where = f"reforms.{scheme.scheme_id}"
+    if not isinstance(patch, dict) or not patch:
+        raise fail(f"{where}: needs {{parameter: {{date: value}}}}, got {shown(patch)}")
+    doc = scheme.document()  # as the base scenario left it: a reform of a reform keeps the first patch
+    for pname, dated in patch.items():
+        if pname not in allowed_parameters(scheme.family):
+            raise fail(f"{where}: reform of {scheme.scheme_id}: unknown parameter {pname!r} "
+                       f"(known: {', '.join(sorted(allowed_parameters(scheme.family)))})")
+        if not isinstance(dated, dict) or not dated:
+            raise fail(f"{where}.{pname}: needs values keyed by date")
+        bad = [d for d in dated if not isinstance(d, dt.date) or isinstance(d, dt.datetime)]
+        if bad:
+            raise fail(f"{where}.{pname}: {bad[0]!r} is not a date (YYYY-MM-01)")
+        values = dict(doc["parameters"].get(pname, {}).get("values", {}))
+        values.update({d: _patch_entry(fail, f"{where}.{pname}.{d}", v, reference) for d, v in dated.items()})
+        doc["parameters"].setdefault(pname, {"description": f"{pname} (from reform)"})["values"] = dict(
+            sorted(values.items()))
+    try:
+        check_scheme(doc, scheme.file)
+    except SchemeError as e:
+        raise fail(f"{where}: reform of {scheme.scheme_id}: the patched scheme is invalid: {e}") from e
+    version = hashlib.sha256((scheme.version + json.dumps(str_keys(patch), sort_keys=True, default=str)).encode()
+                             ).hexdigest()
+    return _make(doc, scheme.file, version)
+
+
+def str_keys(obj):
+    if isinstance(obj, dict):
+        return {str(k): str_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [str_keys(v) for v in obj]
+    return obj
+
+
+def _check_scenario_doc(doc: dict, fail, scenario_id: str, dirs: tuple[Path, Path]) -> None:
+    """The scenario's own keys: known, typed; its base and schemes exist."""
+    check_keys(fail, "top level", doc, SCENARIO_KEYS, ("scenario_id",))
+    if doc["scenario_id"] != scenario_id:
+        raise fail(f"scenario_id {doc['scenario_id']!r}: needs scenario_id {scenario_id!r} (the file name)")
+    for key in ("title", "notes"):
+        check_text(fail, key, doc.get(key), optional=True)
+    for key, kind, folder in (("base", "scenario", dirs[0]), ("schemes", "scheme", dirs[1])):
+        ids = doc.get(key)
+        if ids is None:
+            continue
+        for i in (ids if key == "schemes" and isinstance(ids, list) else [ids]):
+            if not isinstance(i, str) or not SAFE_ID.match(i) or not (folder / f"{i}.yaml").is_file():
+                known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+                raise fail(f"{key}: unknown {kind} {shown(i)} (known: {known})")
+    if doc.get("reference") is not None:
+        _check_reference(fail, "reference", doc["reference"])
+    for key in ("reforms", "assumptions"):
+        if doc.get(key) is not None and not isinstance(doc[key], dict):
+            raise fail(f"{key}: needs a mapping, got {shown(doc[key])}")
+
+
+def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR, schemes_dir: Path = SCHEMES_DIR,
+                  _seen: tuple = ()) -> Scenario:
+    check_id("scenario", scenario_id)
+    file = scenarios_dir / f"{scenario_id}.yaml"
+    if not file.exists():
+        known = sorted(p.stem for p in scenarios_dir.glob("*.yaml"))
+        raise SchemeError(f"unknown scenario {scenario_id!r} (known: {', '.join(known)})")
+    fail = _failer(file, "scenario")
+    if scenario_id in _seen:
+        raise fail(f"base: base scenarios form a loop: {' -> '.join((*_seen, scenario_id))}")
+    doc, sha = read_policy(file, "scenario")
+    _check_scenario_doc(doc, fail, scenario_id, (scenarios_dir, schemes_dir))
+    base = load_scenario(doc["base"], scenarios_dir, schemes_dir, (*_seen, scenario_id)) if doc.get("base") else None
+    assumptions = {**(base.assumptions if base else {}), **(doc.get("assumptions") or {})}
+    check_assumptions(assumptions, fail)
+    if doc.get("schemes"):
+        schemes = [load_scheme(s, schemes_dir) for s in doc["schemes"]]
+    elif base:
+        schemes = list(base.schemes)
+    else:
+        raise fail("schemes: needs schemes (or a base scenario)")
+    by_id = {s.scheme_id: s for s in schemes}
+    for scheme_id, patch in (doc.get("reforms") or {}).items():
+        if scheme_id not in by_id:
+            raise fail(f"reforms: reform names scheme {scheme_id!r}, which the scenario does not use "
+                       f"(uses: {', '.join(by_id)})")
+        by_id[scheme_id] = apply_reform(by_id[scheme_id], patch, file, doc.get("reference"))
+    version = hashlib.sha256((sha + (base.version if base else "")).encode()).hexdigest()
+    return Scenario(scenario_id, doc.get("title", scenario_id), list(by_id.values()), assumptions, file, version,
+                    doc.get("base"))
+
+
+def list_scenarios(scenarios_dir: Path = SCENARIOS_DIR) -> list[str]:
+    return sorted(p.stem for p in scenarios_dir.glob("*.yaml"))
+
+
+def list_schemes(schemes_dir: Path = SCHEMES_DIR) -> list[str]:
+    return sorted(p.stem for p in schemes_dir.glob("*.yaml"))

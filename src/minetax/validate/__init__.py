@@ -1,0 +1,1 @@
+"""Validate: Great Expectations suites evaluated in DuckDB or by Great Expectations itself; results."""

@@ -1,0 +1,32 @@
+"""The warehouse (MINETAX_HOME/warehouse.duckdb): opened read-write with every schema and table in its current
+shape, and the readings view over the listed Parquet segments (minetax.load.segments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from minetax import db
+from minetax.load import segments
+
+# Bump when a model.* or tax.* table changes shape: those schemas hold only derived results, recomputed by
+# every run, so an older warehouse gets them dropped and recreated (core.* and meta.* are kept).
+SCHEMA_VERSION = "4"
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-write and make sure every schema and table exists in its current shape."""
+    con = db.connect(path)
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta").fetchall()
+    con.execute("CREATE TABLE IF NOT EXISTS meta.schema_info (version VARCHAR)").fetchall()
+    found = con.execute("SELECT max(version) FROM meta.schema_info").fetchall()[0][0]
+    if found != SCHEMA_VERSION:
+        for schema in ("model", "tax"):
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE").fetchall()
+        con.execute("DELETE FROM meta.schema_info").fetchall()
+        con.execute("INSERT INTO meta.schema_info VALUES (?)", [SCHEMA_VERSION]).fetchall()
+    db.run_file(con, "schema.sql")
+    segments.migrate(con, path.parent)
+    segments.refresh_view(con, path.parent)
+    return con
