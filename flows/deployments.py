@@ -6,6 +6,8 @@ registers them on a work pool instead, for `prefect worker start --pool P` to ru
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+
 from prefect.schedules import Cron
 
 from flows.pipeline import refresh_network_flow, run_flow
@@ -54,6 +56,8 @@ def to_work_pool(settings: Settings, scenario: str, pool: str, url: str | None =
     ids = []
     for _, entrypoint, name, cron, params, text in specs(settings, scenario, url):
         remote = prefect_flow.from_source(source=str(PROJECT_ROOT), entrypoint=entrypoint)
+        if isinstance(remote, Coroutine):  # async-compatible: called from sync code, it returns the flow itself
+            raise TypeError("Flow.from_source returned a coroutine in synchronous code")
         ids.append(str(remote.deploy(name=name, work_pool_name=pool, schedules=[Cron(cron, timezone=TIMEZONE)],
                                      parameters=params, description=text, tags=["minetax"], print_next_steps=False)))
     return ids

@@ -107,7 +107,10 @@ class TemporaryAPI:
                                         ) from None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            process = self.process
+            if process is None:
+                raise TemporaryAPIError("the temporary Prefect API was stopped before it was ready")
+            if process.poll() is not None:
                 err = self._errors()
                 if "address already in use" in err.lower():  # the port was taken after it was chosen
                     self.port = _free_port()
@@ -116,7 +119,7 @@ class TemporaryAPI:
                     self.launch()
                     continue
                 raise TemporaryAPIError(_known_cause(err) or
-                                        f"the temporary Prefect API exited with code {self.process.returncode}:\n{err}")
+                                        f"the temporary Prefect API exited with code {process.returncode}:\n{err}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
                     if r.status == 200:

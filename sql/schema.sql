@@ -1,4 +1,10 @@
--- Warehouse schema: every table a run writes. Idempotent (CREATE ... IF NOT EXISTS).
+-- model: schema (every schema, table and sequence of the warehouse)
+-- grain: one row per each table's key (in the comment above the table)
+-- units: in the column names
+-- reads: none
+-- recompute: whole (when the warehouse is opened; idempotent, CREATE ... IF NOT EXISTS)
+-- params: none
+-- The warehouse schema: every table a run writes.
 -- Grains and units are in the comments; units are in the column names.
 CREATE SCHEMA IF NOT EXISTS meta;
 CREATE SCHEMA IF NOT EXISTS core;

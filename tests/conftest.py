@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from minetax import graph
 from minetax.config import DEFAULT_DATA_DIR, Settings
+from minetax.forecast import rates as forecast_rates
+from minetax.tax import estimate
+from minetax.tax import rates as law
+from minetax.tax.schemes import Scenario, Scheme
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"  # test data: bad_inputs/, golden/, fixtures/
 REFERENCE = DEFAULT_DATA_DIR / "reference"
 FARM_HEADER = ["farm_id", "name", "region", "energy_source", "connection", "metered", "licensed",
                "capacity_mw", "commissioned_on", "decommissioned_on"]
@@ -79,3 +85,80 @@ def embedded_run(tmp_path_factory):
     settings = Settings.make(tmp_path_factory.mktemp("embedded") / "home")
     ctx, path = pipeline.run(settings, "kz-baseline")
     return settings, ctx, path
+
+
+# ---- the three consumers of the rate model, for the golden cases ------------------------------------------------
+# The three consumers of the rate model (sql/tax/rate_in_force.sql), driven from case data on a scratch DuckDB.
+#
+# - the farm tax and the top-down country tax: the run's tax stage (the scheme's rules, then the sql/tax/ files
+#   that make tax.estimates and tax.estimates_country, in graph order, as minetax.tax.estimate runs them) on model
+#   rows built from the case's monthly readings, one farm and one country per case subject with the same kWh and
+#   prices;
+# - the forecast: minetax.forecast.rates.rates_by_year, which the forecast calls for its fleet.
+#
+# A subject: {"id": str, "readings": [(month: date, kWh, KZT/kWh), ...], "energy_source", "connection", "metered",
+# "capacity_mw"}. The golden tests use these to check that every consumer gives the case's rate.
+
+FARM_MONTH = ["run_id", "scenario_id", "farm_id", "month", "region", "metered", "energy_kwh", "energy_low_kwh",
+              "energy_high_kwh", "avg_price_kzt_per_kwh", "electricity_cost_kzt", "electricity_cost_low_kzt",
+              "electricity_cost_high_kzt", "mined_value_kzt", "mined_value_low_kzt", "mined_value_high_kzt"]
+COUNTRY_MONTH = ["run_id", "scenario_id", "country", "month", "share_low", "share", "share_high", "energy_low_kwh",
+                 "energy_kwh", "energy_high_kwh", "avg_price_kzt_per_kwh", "mined_value_kzt"]
+FARMS = ["farm_id", "name", "region", "energy_source", "connection", "metered", "licensed", "capacity_mw"]
+RUN_ID = "golden"
+
+
+def _insert(con, table: str, columns: list[str], rows: list[list]) -> None:
+    if rows:
+        con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                        rows)
+
+
+def _model_rows(con, scenario_id: str, subjects: list[dict]) -> None:
+    """model.farm_month, model.country_month and core.farms rows: each subject as a farm and as a country."""
+    _insert(con, "core.farms", FARMS, [[s["id"], s["id"], "test", s["energy_source"], s["connection"], s["metered"],
+                                        True, s["capacity_mw"]] for s in subjects])
+    _insert(con, "model.farm_month", FARM_MONTH,
+            [[RUN_ID, scenario_id, s["id"], m, "test", s["metered"], kwh, kwh, kwh, price, kwh * price, kwh * price,
+              kwh * price, 0.0, 0.0, 0.0] for s in subjects for m, kwh, price in s["readings"]])
+    _insert(con, "model.country_month", COUNTRY_MONTH,
+            [[RUN_ID, scenario_id, s["id"], m, 1.0, 1.0, 1.0, kwh, kwh, kwh, price, 0.0]
+             for s in subjects for m, kwh, price in s["readings"]])
+
+
+def farm_and_country(scenario: Scenario, scheme: Scheme, subjects: list[dict]) -> tuple[dict, dict]:
+    """Run the farm and the country tax for one scheme; per (subject id, period_start): (rate, basis, base kWh,
+    tax KZT) from tax.estimates (farm) and tax.estimates_country (country)."""
+    months = [m for s in subjects for m, _, _ in s["readings"]]
+    lo, hi = estimate.whole_periods(min(months), max(months), scenario)
+    params = {**estimate.scheme_params(RUN_ID, scenario, scheme), "m_from": lo, "m_to": hi}
+    with law.scratch() as con:
+        _model_rows(con, scenario.scenario_id, subjects)
+        law.write_rules(con, scheme)
+        ran = graph.run(con, "tax", {"run_id": RUN_ID, "scenario_id": scenario.scenario_id, "behaviour": False,
+                                     "m_from": lo, "m_to": hi}, each=[params], targets=estimate.TAX_TARGETS)
+        assert "tax/rate_in_force.sql" in ran, ran
+        farm = con.execute("SELECT farm_id, period_start, rate, rate_basis, base_kwh, tax_kzt FROM tax.estimates"
+                           ).fetchall()
+        country = con.execute("SELECT country, period_start, rate, rate_basis, energy_kwh, tax_kzt "
+                              "FROM tax.estimates_country").fetchall()
+    return ({(r[0], r[1]): r[2:] for r in farm}, {(r[0], r[1]): r[2:] for r in country})
+
+
+def as_forecast(scheme: Scheme, subject: dict, period_start: dt.date) -> tuple[float, list[str]]:
+    """The rate the forecast's call gives the subject over the tax period starting `period_start`: each month
+    with readings evaluated at the period's average price (as the forecast hands its fleet to the model),
+    weighted by the month's kWh; with the bases met."""
+    months = {"month": 1, "quarter": 3, "year": 12}[scheme.tax_period]
+    end = dt.date(period_start.year + (period_start.month - 1 + months) // 12,
+                  (period_start.month - 1 + months) % 12 + 1, 1)
+    inside = [(m, kwh, price) for m, kwh, price in subject["readings"] if period_start <= m < end]
+    energy = sum(kwh for _, kwh, _ in inside)
+    avg_price = sum(kwh * price for _, kwh, price in inside) / energy
+    fleet = [{"month": m, "avg_price_kzt_per_kwh": avg_price, "capacity_mw": subject["capacity_mw"],
+              "connection": subject["connection"], "energy_source": subject["energy_source"],
+              "metered": subject["metered"], "licensed": True} for m, _, _ in inside]
+    with law.scratch() as con:
+        got = forecast_rates.rates_by_year(con, scheme, fleet)
+    rate = sum(kwh * r for (_, kwh, _), (r, _) in zip(inside, got, strict=True)) / energy
+    return rate, [basis for _, basis in got]

@@ -6,16 +6,15 @@ Equal to float summation order: DuckDB's parallel sums may differ in the last di
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
 
 from minetax import pipeline
 from minetax.config import SCENARIOS_DIR, Settings
+from tests.conftest import TESTS
 
-GOLDEN = Path(__file__).parent / "golden" / "embedded_totals.csv"
+GOLDEN = TESTS / "golden" / "embedded_totals.csv"
 FARM = ("SELECT 'farm' AS grain, scenario_id, scheme_id, year(period_start) AS year, sum(base_kwh) AS base_kwh, "
         "sum(tax_low_kzt) AS tax_low_kzt, sum(tax_kzt) AS tax_kzt, sum(tax_high_kzt) AS tax_high_kzt, "
         "sum(coalesce(tax_dynamic_kzt, 0)) AS tax_dynamic_kzt FROM estimates GROUP BY ALL")

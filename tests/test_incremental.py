@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -12,9 +11,9 @@ import pytest
 from minetax import pipeline
 from minetax.config import Settings
 from minetax.sources.sample import generate
-from tests.conftest import make_data_dir
+from tests.conftest import TESTS, make_data_dir
 
-FAMILIES = Path(__file__).parent / "golden" / "families" / "schemes"
+FAMILIES = TESTS / "golden" / "families" / "schemes"
 
 
 def test_new_month_in_drop_folder_recomputes_only_its_periods(tmp_path):

@@ -58,6 +58,17 @@ def test_layout_has_a_package_per_stage():
         assert (LIBRARY / pkg / "__init__.py").is_file(), pkg
 
 
+def test_tests_mirror_the_packages():
+    """tests/<package>/ for each package (tests/ itself for the top-level modules and whole-run tests); shared
+    helpers only in tests/conftest.py."""
+    tests = PROJECT_ROOT / "tests"
+    for pkg in PACKAGES:
+        assert list((tests / pkg).glob("test_*.py")), f"tests/{pkg}/ has no tests"
+    helpers = [p.name for p in tests.rglob("*.py") if not p.name.startswith("test_")
+               and p.name not in ("conftest.py", "reader_loop.py", "make_binary_cases.py")]
+    assert not helpers, helpers  # reader_loop.py is a reader process; make_binary_cases.py writes corpus files
+
+
 def test_library_does_not_import_prefect():
     """Domain logic runs without Prefect, in every package; only the CLI reaches flows/, to run a flow."""
     for name, p in _modules().items():

@@ -1,4 +1,10 @@
--- check_estimates: tax.estimates of one scenario and scheme with check columns for the output suite.
+-- model: output.estimates (query for the output suite)
+-- grain: scenario × scheme × farm × tax period
+-- units: as tax.estimates
+-- reads: tax.estimates
+-- recompute: per scheme (after the tax stage)
+-- params: $scenario_id, $scheme_id, $rate_min, $rate_max
+-- tax.estimates of one scenario and scheme with check columns for the output suite.
 -- Grain: scenario × scheme × farm × tax period. $rate_min/$rate_max: the scheme's range of rates; 0 is
 -- allowed where the scheme was not in force or the farm exempt, and below the range where a period mixes
 -- months of different rates (then rate = tax / (base × fx)).

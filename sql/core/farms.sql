@@ -1,4 +1,10 @@
--- merge_farms: upsert validated farms into core.farms (grain: farm; key farm_id). Idempotent.
+-- model: core.farms
+-- grain: farm
+-- units: capacity MW
+-- reads: stage_farms
+-- recompute: per file staged (upsert)
+-- params: none
+-- upsert validated farms into core.farms (grain: farm; key farm_id). Idempotent.
 INSERT OR REPLACE INTO core.farms
 SELECT farm_id, name, region, energy_source, connection, metered, licensed, capacity_mw,
        commissioned_on, decommissioned_on

@@ -1,4 +1,11 @@
--- model_country_month: the top-down (CBECI-style) model. Grain: scenario × country × month; 'World' is the
+-- model: model.country_month
+-- grain: scenario × country × calendar month
+-- units: share (fraction); hashrate TH/s; energy kWh; price KZT/kWh; coins BTC; value USD, KZT
+-- reads: model.farm_month, core.network_daily, core.fleet_efficiency, core.fx, core.country_share, price_path,
+--     share_assumed
+-- recompute: by month ($m_from..$m_to)
+-- params: $run_id, $scenario_id, $m_from, $m_to, $pue_low, $pue_central, $pue_high, $efficiency, $fx_pair
+-- the top-down (CBECI-style) model. Grain: scenario × country × month; 'World' is the
 -- whole network (share 1). Hashrate share: observed (country_share input) where it covers the month, else
 -- the scenario's assumption in force (temp table share_assumed(country, date, low, central, high, source)).
 -- Energy [kWh] = share × Σ_days H_network [TH/s] × η [J/TH] × PUE × 24 h / 1000, low with the lower
@@ -9,7 +16,9 @@
 -- $m_from..$m_to are recomputed.
 DELETE FROM model.country_month WHERE scenario_id = $scenario_id AND month BETWEEN $m_from AND $m_to;
 
-INSERT INTO model.country_month
+INSERT INTO model.country_month (run_id, scenario_id, country, month, share_low, share, share_high, share_source,
+    network_hashrate_ths, hashrate_ths, energy_low_kwh, energy_kwh, energy_high_kwh, avg_price_kzt_per_kwh,
+    btc_mined, mined_value_usd, mined_value_kzt)
 WITH span AS (
     SELECT greatest(min(month), $m_from) AS m0, least(max(month), $m_to) AS m1
     FROM model.farm_month WHERE scenario_id = $scenario_id
@@ -22,7 +31,7 @@ months AS (
 countries AS (
     SELECT DISTINCT country FROM share_assumed UNION SELECT 'World'
 ),
-nd AS (
+network_days AS (
     SELECT n.*, e.lower_j_per_th, e.upper_j_per_th,
            CASE $efficiency WHEN 'lower' THEN e.lower_j_per_th WHEN 'upper' THEN e.upper_j_per_th
                 ELSE e.estimated_j_per_th END AS central_j_per_th,
@@ -32,7 +41,7 @@ nd AS (
     ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON n.date >= fx.date
     ASOF LEFT JOIN price_path pp ON n.date >= pp.date
 ),
-net AS (
+network_months AS (
     SELECT CAST(date_trunc('month', date) AS DATE) AS month,
            avg(hashrate_ths) AS hashrate_ths,
            sum(hashrate_ths * lower_j_per_th) * 24 / 1000 AS e_lower_kwh,
@@ -42,7 +51,7 @@ net AS (
            sum((subsidy_btc + fees_btc) * price_usd * price_multiplier) AS value_usd,
            sum((subsidy_btc + fees_btc) * price_usd * price_multiplier * fx_rate) AS value_kzt,
            count(*) AS days
-    FROM nd GROUP BY 1
+    FROM network_days GROUP BY 1
 ),
 price AS (
     SELECT month, sum(electricity_cost_kzt) / nullif(sum(energy_kwh), 0) AS avg_price_kzt_per_kwh
@@ -67,5 +76,5 @@ SELECT $run_id, $scenario_id, s.country, s.month, s.share_low, s.share, s.share_
        s.share_high * n.e_upper_kwh * $pue_high,
        p.avg_price_kzt_per_kwh,
        s.share * n.btc, s.share * n.value_usd, s.share * n.value_kzt
-FROM share s JOIN net n USING (month) LEFT JOIN price p USING (month)
+FROM share s JOIN network_months n USING (month) LEFT JOIN price p USING (month)
 WHERE s.share IS NOT NULL;

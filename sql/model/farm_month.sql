@@ -1,4 +1,13 @@
--- model_farm_month: the bottom-up model. Grain of the result: scenario × farm × calendar month.
+-- model: model.farm_month
+-- grain: scenario × farm × calendar month
+-- units: energy kWh; price KZT/kWh; cost KZT; hashrate TH/s; coins BTC; value USD, KZT
+-- reads: window_readings, core.energy_readings, core.energy_reading_segments, core.energy_readings_replaced,
+--     core.farms, core.farm_hashrate, core.fleet_efficiency, core.fx, core.network_daily, price_path
+-- recompute: by month ($m_from..$m_to)
+-- params: $run_id, $scenario_id, $m_from, $m_to, $pue_low, $pue_central, $pue_high, $efficiency, $fx_pair,
+--     $band_low, $band_high
+-- also: energy_agg, farm_day, farm_day_model, readings_total
+-- the bottom-up model. Grain of the result: scenario × farm × calendar month.
 -- Units: energy kWh; prices KZT/kWh; cost KZT; hashrate TH/s (monthly mean over calendar days);
 -- coins BTC; value USD and KZT. Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high
 -- (power usage effectiveness), $efficiency ('lower' | 'estimated' | 'upper': the fleet efficiency series
@@ -15,31 +24,31 @@
 --    reading (farm and ts_start are its key); grouping on the day and the two timestamps took 2.4 s at 100M
 --    readings, this 2.1 s.
 CREATE OR REPLACE TEMP TABLE energy_agg AS
-WITH r AS (
+WITH readings AS (
     SELECT farm_id, ts_end, kwh, kwh * price_kzt_per_kwh AS cost_kzt, epoch_us(ts_start) AS start_us,
            epoch_us(ts_start) >= 0
              AND epoch_us(ts_start) // 86400000000 = (epoch_us(ts_end) - 1) // 86400000000 AS one_day
     FROM window_readings  -- core.energy_readings, only the segments that overlap the window (minetax.segments)
     WHERE ts_start >= $m_from AND ts_start < $m_to + INTERVAL 1 MONTH
 ),
-g AS (
+grouped AS (
     SELECT farm_id, CASE WHEN one_day THEN start_us // 86400000000 * 2 ELSE start_us * 2 + 1 END AS k,
            max(CASE WHEN NOT one_day THEN ts_end END) AS multi_end, sum(kwh) AS kwh, sum(cost_kzt) AS cost_kzt
-    FROM r
+    FROM readings
     GROUP BY farm_id, k
 )
 SELECT farm_id,
        CASE WHEN k % 2 = 0 THEN DATE '1970-01-01' + CAST(k // 2 AS INTEGER)
             ELSE CAST(make_timestamp((k - 1) // 2) AS DATE) END AS day,
        CASE WHEN k % 2 <> 0 THEN make_timestamp((k - 1) // 2) END AS multi_start, multi_end, kwh, cost_kzt
-FROM g;
+FROM grouped;
 
 -- farm_day: readings spread over the days they cover, pro rata by time (most lie within a day).
 CREATE OR REPLACE TEMP TABLE farm_day AS
 WITH one_day AS (
     SELECT farm_id, day, kwh, cost_kzt FROM energy_agg WHERE multi_start IS NULL
 ),
-r AS (
+multi_day AS (
     SELECT farm_id, multi_start AS ts_start, multi_end AS ts_end, kwh, cost_kzt,
            CAST(multi_start AS DATE) AS d0, CAST(multi_end - INTERVAL 1 MICROSECOND AS DATE) AS d1
     FROM energy_agg WHERE multi_start IS NOT NULL
@@ -47,11 +56,12 @@ r AS (
 spread AS (
     SELECT farm_id, day, kwh * frac AS kwh, cost_kzt * frac AS cost_kzt
     FROM (
-        SELECT farm_id, kwh, cost_kzt, CAST(g.day AS DATE) AS day,
-               (epoch(least(ts_end, g.day + INTERVAL 1 DAY)) - epoch(greatest(ts_start, g.day)))
+        SELECT farm_id, kwh, cost_kzt, CAST(covered.day AS DATE) AS day,
+               (epoch(least(ts_end, covered.day + INTERVAL 1 DAY)) - epoch(greatest(ts_start, covered.day)))
                  / (epoch(ts_end) - epoch(ts_start)) AS frac
-        FROM r, LATERAL (SELECT unnest(generate_series(CAST(r.d0 AS TIMESTAMP), CAST(r.d1 AS TIMESTAMP),
-                                                       INTERVAL 1 DAY)) AS day) g
+        FROM multi_day, LATERAL (SELECT unnest(generate_series(CAST(multi_day.d0 AS TIMESTAMP),
+                                                               CAST(multi_day.d1 AS TIMESTAMP), INTERVAL 1 DAY))
+                                 AS day) covered
     )
 )
 SELECT farm_id, day, sum(kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt
@@ -63,7 +73,7 @@ GROUP BY farm_id, day;
 --    the upper efficiency bound and high PUE; high: the high energy, the lower bound and low PUE.
 --    Coins = H / H_network × (subsidy + fees); value at that day's price × the scenario's multiplier.
 CREATE OR REPLACE TEMP TABLE farm_day_model AS
-WITH d AS (
+WITH with_reported AS (
     SELECT fd.*, h.hashrate_ths AS reported_ths,
            fd.energy_kwh * CASE WHEN f.metered THEN 1 ELSE $band_low END AS energy_low_kwh,
            fd.energy_kwh * CASE WHEN f.metered THEN 1 ELSE $band_high END AS energy_high_kwh
@@ -71,38 +81,43 @@ WITH d AS (
     JOIN core.farms f USING (farm_id)
     LEFT JOIN core.farm_hashrate h ON h.farm_id = fd.farm_id AND h.date = fd.day
 ),
-e AS (
-    SELECT d.*, fe.lower_j_per_th, fe.estimated_j_per_th, fe.upper_j_per_th
-    FROM d ASOF LEFT JOIN core.fleet_efficiency fe ON d.day >= fe.date
+with_efficiency AS (
+    SELECT wr.*, fe.lower_j_per_th, fe.estimated_j_per_th, fe.upper_j_per_th
+    FROM with_reported wr ASOF LEFT JOIN core.fleet_efficiency fe ON wr.day >= fe.date
 ),
-x AS (
-    SELECT e.*, fx.rate AS fx_rate, coalesce(pp.multiplier, 1) AS price_multiplier
-    FROM e
-    ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON e.day >= fx.date
-    ASOF LEFT JOIN price_path pp ON e.day >= pp.date
+with_prices AS (
+    SELECT we.*, fx.rate AS fx_rate, coalesce(pp.multiplier, 1) AS price_multiplier
+    FROM with_efficiency we
+    ASOF LEFT JOIN (SELECT date, rate FROM core.fx WHERE pair = $fx_pair) fx ON we.day >= fx.date
+    ASOF LEFT JOIN price_path pp ON we.day >= pp.date
 ),
-h AS (
-    SELECT x.*,
+with_hashrate AS (
+    SELECT wp.*,
            coalesce(reported_ths, energy_kwh * 1000 / 24 / (CASE $efficiency WHEN 'lower' THEN lower_j_per_th
                 WHEN 'upper' THEN upper_j_per_th ELSE estimated_j_per_th END * $pue_central)) AS hashrate_ths,
            coalesce(reported_ths, energy_low_kwh * 1000 / 24 / (upper_j_per_th * $pue_high)) AS hashrate_low_ths,
            coalesce(reported_ths, energy_high_kwh * 1000 / 24 / (lower_j_per_th * $pue_low)) AS hashrate_high_ths
-    FROM x
+    FROM with_prices wp
 )
-SELECT h.farm_id, h.day, h.energy_kwh, h.cost_kzt, h.reported_ths IS NOT NULL AS reported,
-       h.hashrate_ths, h.hashrate_low_ths, h.hashrate_high_ths,
+SELECT wh.farm_id, wh.day, wh.energy_kwh, wh.cost_kzt, wh.reported_ths IS NOT NULL AS reported,
+       wh.hashrate_ths, wh.hashrate_low_ths, wh.hashrate_high_ths,
        n.date IS NOT NULL AS has_network,
-       h.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc,
-       h.hashrate_low_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_low,
-       h.hashrate_high_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_high,
-       n.price_usd * h.price_multiplier AS price_usd, h.fx_rate
-FROM h LEFT JOIN core.network_daily n ON n.date = h.day;
+       wh.hashrate_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc,
+       wh.hashrate_low_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_low,
+       wh.hashrate_high_ths / n.hashrate_ths * (n.subsidy_btc + n.fees_btc) AS btc_high,
+       n.price_usd * wh.price_multiplier AS price_usd, wh.fx_rate
+FROM with_hashrate wh LEFT JOIN core.network_daily n ON n.date = wh.day;
 
 -- 3. farm_month: every month a farm operates within the span of the readings, with or without energy.
 --    Energy and cost are summed exactly from the readings; hashrate and coins from farm_day_model.
 DELETE FROM model.farm_month WHERE scenario_id = $scenario_id AND month BETWEEN $m_from AND $m_to;
 
-INSERT INTO model.farm_month
+INSERT INTO model.farm_month (run_id, scenario_id, farm_id, month, region, metered,
+    energy_kwh, energy_low_kwh, energy_high_kwh, avg_price_kzt_per_kwh,
+    electricity_cost_kzt, electricity_cost_low_kzt, electricity_cost_high_kzt,
+    hashrate_ths, hashrate_low_ths, hashrate_high_ths, hashrate_source,
+    btc_mined, btc_mined_low, btc_mined_high,
+    mined_value_usd, mined_value_kzt, mined_value_low_kzt, mined_value_high_kzt)
 WITH span AS (  -- months with readings anywhere, within the window
     SELECT greatest(CAST(date_trunc('month', min(ts_start)) AS DATE), $m_from) AS m0,
            least(CAST(date_trunc('month', max(ts_start)) AS DATE), $m_to) AS m1
@@ -121,7 +136,7 @@ energy AS (  -- monthly sums of energy_agg: a reading lies within one month (val
            sum(kwh) AS energy_kwh, sum(cost_kzt) AS cost_kzt
     FROM energy_agg GROUP BY ALL
 ),
-agg AS (
+daily_sums AS (
     SELECT farm_id, CAST(date_trunc('month', day) AS DATE) AS month,
            sum(hashrate_ths) AS sum_ths, sum(hashrate_low_ths) AS sum_low_ths,
            sum(hashrate_high_ths) AS sum_high_ths,
@@ -135,14 +150,14 @@ agg AS (
            sum(btc_high * price_usd * fx_rate) AS value_high_kzt
     FROM farm_day_model GROUP BY ALL
 ),
-m AS (
+farm_months AS (
     SELECT a.farm_id, a.month, a.region, a.metered,
            coalesce(en.energy_kwh, 0) AS energy_kwh, coalesce(en.cost_kzt, 0) AS cost_kzt,
            CASE WHEN a.metered THEN 1 ELSE $band_low END AS f_low,
            CASE WHEN a.metered THEN 1 ELSE $band_high END AS f_high,
            g.sum_ths, g.sum_low_ths, g.sum_high_ths, g.days_on, g.days_reported, g.network_complete,
            g.btc, g.btc_low, g.btc_high, g.value_usd, g.value_kzt, g.value_low_kzt, g.value_high_kzt
-    FROM active a LEFT JOIN agg g USING (farm_id, month) LEFT JOIN energy en USING (farm_id, month)
+    FROM active a LEFT JOIN daily_sums g USING (farm_id, month) LEFT JOIN energy en USING (farm_id, month)
 )
 SELECT $run_id, $scenario_id, farm_id, month, region, metered,
        energy_kwh, energy_kwh * f_low, energy_kwh * f_high,
@@ -161,7 +176,7 @@ SELECT $run_id, $scenario_id, farm_id, month, region, metered,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_kzt END,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_low_kzt END,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_high_kzt END
-FROM m;
+FROM farm_months;
 
 -- 4. readings_total: the kWh of all readings as loaded (each segment's total, less the readings later files
 --    replaced), for the reconciliation check of every scheme: counted at load, independent of the model.

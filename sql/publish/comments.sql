@@ -1,4 +1,11 @@
--- publish_comments: comments on the published tables, views and columns, for analysts
+-- model: published.catalog (view; and comments on the published relations)
+-- grain: published column
+-- units: none (text)
+-- reads: published.revenue_by_month, published.revenue_by_year, published.revenue_by_region,
+--     published.revenue_by_farm, published.tax_gap, published.data_quality
+-- recompute: per publish (whole snapshot)
+-- params: none
+-- comments on the published tables, views and columns, for analysts
 -- (SELECT * FROM duckdb_columns() WHERE comment IS NOT NULL, or the catalog view).
 COMMENT ON TABLE estimates IS 'Tax per scenario × scheme × farm × tax period (the published contract).';
 COMMENT ON COLUMN estimates.run_id IS 'run that computed the row (join runs, inputs, scheme_versions)';

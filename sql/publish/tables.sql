@@ -1,4 +1,16 @@
--- publish_tables: copy the published outputs from the warehouse into the new snapshot attached as `pub`.
+-- model: published.estimates (the snapshot's tables, in the attached file pub)
+-- grain: as in the warehouse
+-- units: as in the warehouse
+-- reads: pub, tax.estimates, tax.estimates_month, tax.estimates_country, model.farm_month, model.country_month,
+--     core.farms, core.collections, tax.rate_rules, tax.comparison, tax.budget_windows, tax.forecast_by_year,
+--     tax.forecast_budget_window, meta.runs, meta.inputs, meta.scheme_versions, meta.validations, meta.quarantine
+-- recompute: per publish (whole snapshot)
+-- params: $run_id
+-- also: published.estimates_month, published.estimates_country, published.farm_month, published.country_month,
+--     published.farms, published.collections, published.rate_rules, published.scheme_comparison,
+--     published.budget_windows, published.forecast_by_year, published.forecast_budget_window, published.runs,
+--     published.inputs, published.scheme_versions, published.validations, published.quarantine
+-- copy the published outputs from the warehouse into the new snapshot attached as `pub`.
 -- Tables keep their warehouse grain and units (see sql/schema.sql); views are added by publish_views.sql.
 CREATE TABLE pub.estimates AS SELECT * FROM tax.estimates ORDER BY scenario_id, scheme_id, farm_id, period_start;
 CREATE TABLE pub.estimates_month AS SELECT * FROM tax.estimates_month ORDER BY scenario_id, scheme_id, farm_id, month;

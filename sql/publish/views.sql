@@ -1,4 +1,13 @@
--- publish_views: the analyst views of the published snapshot (created inside the snapshot file).
+-- model: published.revenue_by_month (view; and the other analyst views)
+-- grain: as each view says below
+-- units: KZT; kWh
+-- reads: published.estimates, published.estimates_month, published.estimates_country, published.farms,
+--     published.collections, published.validations
+-- recompute: per publish (whole snapshot)
+-- params: none
+-- also: published.revenue_by_year, published.revenue_by_region, published.revenue_by_farm, published.tax_gap,
+--     published.data_quality
+-- the analyst views of the published snapshot (created inside the snapshot file).
 -- revenue_by_month: scenario × scheme × calendar month; tax accrues in the month the base arose. KZT.
 CREATE VIEW revenue_by_month AS
 SELECT scenario_id, scheme_id, month, count(DISTINCT farm_id) FILTER (WHERE base_kwh > 0) AS farms,

@@ -1,4 +1,10 @@
--- changes_energy_readings: months whose readings the staged file adds or alters (for incremental recompute).
+-- model: meta.changes (rows for energy_readings)
+-- grain: month
+-- units: none (months)
+-- reads: typed_energy_readings, core.energy_readings
+-- recompute: per file staged
+-- params: $run_id
+-- months whose readings the staged file adds or alters (for incremental recompute).
 -- Grain: month. Run before the file is listed as a segment (minetax.segments). Parameter: $run_id.
 INSERT INTO meta.changes (run_id, dataset, month)
 SELECT DISTINCT $run_id, 'energy_readings', CAST(date_trunc('month', s.ts_start) AS DATE)

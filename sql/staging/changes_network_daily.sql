@@ -1,4 +1,10 @@
--- changes_network_daily: months whose network figures the staged file adds or alters. Grain: month.
+-- model: meta.changes (rows for network_daily)
+-- grain: month
+-- units: none (months)
+-- reads: stage_network_daily, core.network_daily
+-- recompute: per file staged
+-- params: $run_id
+-- months whose network figures the staged file adds or alters. Grain: month.
 INSERT INTO meta.changes (run_id, dataset, month)
 SELECT DISTINCT $run_id, 'network_daily', CAST(date_trunc('month', s.date) AS DATE)
 FROM stage_network_daily s

@@ -1,4 +1,11 @@
--- flags_core_energy_readings: for an ordered readings file (already checked against itself in one pass by
+-- model: reading_timeline (temp view)
+-- grain: reading
+-- units: none (keys and times)
+-- reads: core.energy_readings, reading_spans, typed_energy_readings
+-- recompute: per file staged
+-- params: none
+-- variant of: staging/flags_energy_readings.sql
+-- for an ordered readings file (already checked against itself in one pass by
 -- minetax.reading_order), the timeline in which sql/staging/overlaps_energy_readings.sql looks for overlaps with the
 -- readings in core near it: temp view reading_timeline, the file's rows of farms with core readings near their
 -- span, and those core readings. Grain: reading. Reads temp table reading_spans (farm_id, lo = first ts_start,

@@ -1,11 +1,18 @@
--- flags_energy_readings: the general check of keys and overlaps, for a readings file that is not in
+-- model: readings_flags_raw (rows: duplicate keys)
+-- grain: file row (_row)
+-- units: none (flags)
+-- reads: typed_energy_readings, core.energy_readings
+-- recompute: per file staged
+-- params: none
+-- also: reading_timeline
+-- the general check of keys and overlaps, for a readings file that is not in
 -- (farm, time) order. Grain: file row (_row); duplicates are written to temp table readings_flags_raw, and the
 -- timeline for sql/staging/overlaps_energy_readings.sql is defined (temp view reading_timeline).
 -- duplicate: another row of the file has the same farm_id and ts_start (as Great Expectations'
 -- compound-uniqueness rule: every row of the key, rows with both NULL ignored). overlapping: the interval
 -- overlaps another reading of the farm, in the file or in core within the file's time range (a core
 -- reading with the same key is replaced by the file's, so it is not an overlap).
-INSERT INTO readings_flags_raw
+INSERT INTO readings_flags_raw (_row, duplicate, overlapping)
 SELECT t._row, true AS duplicate, false AS overlapping
 FROM typed_energy_readings t
 WHERE EXISTS (SELECT 1 FROM (SELECT farm_id, ts_start FROM typed_energy_readings

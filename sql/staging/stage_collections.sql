@@ -1,4 +1,10 @@
--- stage_collections: tax actually collected, typed, with check columns. Grain: jurisdiction × scheme × tax
+-- model: stage_collections (temp table)
+-- grain: jurisdiction × scheme × tax period
+-- units: collected KZT
+-- reads: src_collections
+-- recompute: per file staged
+-- params: none
+-- tax actually collected, typed, with check columns. Grain: jurisdiction × scheme × tax
 -- period. Units: KZT.
 CREATE OR REPLACE TEMP TABLE stage_collections AS
 SELECT

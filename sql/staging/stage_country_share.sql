@@ -1,4 +1,11 @@
--- stage_country_share: share of global hashrate by country and month (fraction 0..1), typed.
+-- model: stage_country_share (temp table)
+-- grain: country × month
+-- units: share (fraction 0..1)
+-- reads: src_country_share, core.country_share
+-- recompute: per file staged
+-- params: none
+-- also: known_countries
+-- share of global hashrate by country and month (fraction 0..1), typed.
 -- Country names are matched to known_countries whatever their case and spacing (`kazakhstan`, ` Kazakhstan `,
 -- `KAZAKHSTAN` and a non-breaking space all become `Kazakhstan`): the scenarios, the top-down model and the tax gap
 -- join on the exact name, so a differently written name would silently drop the country's observed share. A name

@@ -1,4 +1,11 @@
--- stage_energy_readings: the typed readings (typed_energy_readings.sql) with the check columns (*_ok) of the input
+-- model: stage_energy_readings (temp view)
+-- grain: farm × interval
+-- units: energy kWh; price KZT/kWh; capacity MW
+-- reads: typed_energy_readings, stage_farms, core.farms
+-- recompute: per file staged
+-- params: none
+-- also: readings_flags
+-- the typed readings (typed_energy_readings.sql) with the check columns (*_ok) of the input
 -- suite. Grain: farm × interval. Units: kWh, KZT/kWh. A view: the suite's one aggregate scan reads the file as it
 -- goes. Key uniqueness and overlaps come from temp table readings_flags (_row, duplicate, overlapping; flagged
 -- rows only), filled by minetax.reading_order.

@@ -1,4 +1,10 @@
--- stage_farm_hashrate: reported farm hashrate as typed rows, with check columns. Grain: farm × day; TH/s.
+-- model: stage_farm_hashrate (temp table)
+-- grain: farm × day
+-- units: hashrate TH/s; capacity MW
+-- reads: src_farm_hashrate, stage_farms, core.farms
+-- recompute: per file staged
+-- params: none
+-- reported farm hashrate as typed rows, with check columns. Grain: farm × day; TH/s.
 -- farm_id_skeleton(id): as in stage_farms.sql (the same text; tests/test_input_rules.py compares them).
 CREATE OR REPLACE TEMP MACRO farm_id_skeleton(id) AS translate(lower(regexp_replace(id,
     '[\s\x{00A0}\x{00AD}\x{034F}\x{180E}\x{200B}-\x{200F}\x{2028}-\x{202F}\x{205F}-\x{2064}\x{3000}\x{FEFF}]',

@@ -1,4 +1,10 @@
--- stage_farms: the farms file as typed rows, one row per file row (_row = 1-based row in the file),
+-- model: stage_farms (temp table)
+-- grain: file row (farm)
+-- units: capacity MW; energy kWh (loaded readings checked)
+-- reads: src_farms, core.farms, core.energy_readings
+-- recompute: per file staged
+-- params: none
+-- the farms file as typed rows, one row per file row (_row = 1-based row in the file),
 -- plus check columns (*_ok) that the Great Expectations suite tests and *_detail texts that say what a failed
 -- check found. Capacity in MW.
 -- farm_id_skeleton(id): what an id looks like to a reader, for probable duplicates: lower case, no white space or

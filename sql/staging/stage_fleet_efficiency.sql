@@ -1,4 +1,10 @@
--- stage_fleet_efficiency: fleet efficiency bounds by month, typed. Units: J/TH.
+-- model: stage_fleet_efficiency (temp table)
+-- grain: month
+-- units: efficiency J/TH
+-- reads: src_fleet_efficiency
+-- recompute: per file staged
+-- params: none
+-- fleet efficiency bounds by month, typed. Units: J/TH.
 CREATE OR REPLACE TEMP TABLE stage_fleet_efficiency AS
 SELECT
     _row,

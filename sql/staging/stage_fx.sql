@@ -1,4 +1,11 @@
--- stage_fx: exchange rates, typed. Grain: pair × date from which the rate applies. rate = quote per 1 base.
+-- model: stage_fx (temp table)
+-- grain: pair × date
+-- units: rate quote per 1 base; gap days
+-- reads: src_fx, core.fx
+-- recompute: per file staged
+-- params: none
+-- also: fx_bounds
+-- exchange rates, typed. Grain: pair × date from which the rate applies. rate = quote per 1 base.
 -- gap_days: for each row of the file, the longer of the two gaps (in days) to the previous and the next date of
 -- the same pair, counting the rates already in core (the same key in core is replaced, not a neighbour). A
 -- rate carries forward to the next date, so a long gap would silently price a missing year at a stale rate.

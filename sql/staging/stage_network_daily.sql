@@ -1,4 +1,10 @@
--- stage_network_daily: network figures by UTC day, typed, with check columns.
+-- model: stage_network_daily (temp table)
+-- grain: UTC day
+-- units: hashrate TH/s; subsidy and fees BTC/day; price USD/BTC
+-- reads: src_network_daily
+-- recompute: per file staged
+-- params: none
+-- network figures by UTC day, typed, with check columns.
 -- Units: hashrate TH/s, subsidy and fees BTC per day, price USD per BTC.
 -- hashrate_difficulty_ok: a day's hashrate and difficulty describe the same network. Difficulty D means 2^32 × D
 -- hashes per block on average, one block per 600 s, so hashrate ≈ D × 2^32 / 600 H/s × (blocks found / 144). The

@@ -1,4 +1,10 @@
--- typed_energy_readings: meter readings as typed rows (_row = 1-based row in the file) with the parse checks.
+-- model: typed_energy_readings (temp view)
+-- grain: farm × interval
+-- units: energy kWh; price KZT/kWh
+-- reads: src_energy_readings
+-- recompute: per file staged
+-- params: none
+-- meter readings as typed rows (_row = 1-based row in the file) with the parse checks.
 -- Grain: farm × interval. Units: kWh, KZT/kWh. A view over src_energy_readings (a view over the Parquet file, or a
 -- temp table of text columns for CSV): readings are the one large input, and each consumer reads them as it
 -- goes. Run before stage_energy_readings.sql; the one-pass order check (minetax.reading_order) streams it.

@@ -1,3 +1,10 @@
+-- model: tax.comparison
+-- grain: baseline × reform × scheme × year × region
+-- units: tax KZT
+-- reads: tax.estimates, core.farms
+-- recompute: per comparison (minetax compare: whole)
+-- params: $baseline, $reform
+-- also: tax.budget_windows
 -- compare: baseline vs reform scenario. tax.comparison grain: scheme × calendar year (of the tax period) ×
 -- region; a scheme only one scenario uses counts 0 in the other. difference = reform − baseline, KZT.
 -- tax.budget_windows: 1, 3 and 5-year totals per scheme and for 'all schemes', starting with the first year

@@ -1,3 +1,9 @@
+-- model: tax.estimates
+-- grain: scenario × scheme × farm × tax period
+-- units: energy kWh; base kWh or KZT; rate in the scheme's rate unit; tax KZT
+-- reads: tax.estimates_month, farm_operating
+-- recompute: by tax period ($m_from..$m_to, whole periods), per scheme
+-- params: $scenario_id, $scheme_id, $behaviour, $m_from, $m_to
 -- tax_estimates_by_period: roll tax.estimates_month up to the tax period.
 -- Grain: scenario × scheme × farm × tax period. Units: kWh, the base's unit, the rate's unit, KZT.
 -- rate is the period's rate; where the law changed within the period it is tax_kzt / (base × fx_rate).

@@ -1,3 +1,9 @@
+-- model: tax.estimates_country
+-- grain: scenario × scheme × country × tax period
+-- units: energy kWh; base kWh or KZT; tax KZT
+-- reads: country_tax_month
+-- recompute: by tax period ($m_from..$m_to, whole periods), per scheme
+-- params: $run_id, $scenario_id, $scheme_id, $m_from, $m_to
 -- tax_country_by_period: roll country_tax_month up to tax.estimates_country.
 -- Grain: scenario × scheme × country × tax period. Units: kWh, the base's unit, KZT.
 DELETE FROM tax.estimates_country

@@ -1,3 +1,11 @@
+-- model: farm_operating (temp table)
+-- grain: farm (country) × calendar month
+-- units: none (flags); tax KZT
+-- reads: model.farm_month, model.country_month, tax.estimates_month, country_tax_month
+-- recompute: by month ($m_from..$m_to), once for all schemes
+-- params: $scenario_id, $behaviour, $m_from, $m_to
+-- also: country_operating
+-- updates: tax.estimates_month, country_tax_month
 -- tax_behaviour: behavioural response (dynamic scoring). A farm, or a country's fleet, keeps mining in a
 -- month only while its mined value per kWh covers the electricity price plus the tax per kWh of every scheme
 -- of the scenario; otherwise that month's dynamic tax is 0. Grain: scenario × scheme × farm (country) × month.

@@ -1,3 +1,9 @@
+-- model: period_fx (temp table)
+-- grain: tax period
+-- units: fx rate KZT per unit of the rate's currency
+-- reads: model.farm_month, core.fx
+-- recompute: per scheme
+-- params: $scenario_id, $tax_period, $fx_pair
 -- tax_period_fx: the tax periods of one scheme over the scenario's months, with their last day and the rate
 -- that converts the scheme's rate to KZT: the mean of the monthly $fx_pair rates in force on each month's
 -- first day (1 when the rate is in KZT). Grain: tax period. Temp table period_fx, read by tax_farm.sql and

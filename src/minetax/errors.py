@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    PathLike = str | Path  # a file or folder named in a message
+
 
 class MinetaxError(Exception):
     """Base class: the CLI prints the message and exits non-zero, without a traceback."""
@@ -34,7 +41,7 @@ class SchemeError(MinetaxError):
 class OutputValidationError(MinetaxError):
     """The estimates failed their suite: the run failed and nothing was published."""
 
-    def __init__(self, message: str, reports: list | None = None):
+    def __init__(self, message: str, reports: list[Any] | None = None):
         super().__init__(message)
         self.reports = reports or []  # every output report of the run (recorded after the rollback)
 
@@ -55,20 +62,21 @@ _CORRUPT = ("not a valid DuckDB database file", "Corrupt database file", "databa
             "checksum", "invalid block", "Could not read enough bytes")
 
 
-def explain(exc: BaseException, home=None) -> str | None:
+def explain(exc: BaseException, home: PathLike | None = None) -> str | None:
     """One message (first line `error:`-ready, then detail lines) for a known system failure, or None. The
     errors it was raised from or while handling count too: a full disk often surfaces as a failed rollback."""
     seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        message = _explain_one(exc, home)
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        message = _explain_one(cause, home)
         if message:
             return message
-        exc = exc.__cause__ or exc.__context__
+        cause = cause.__cause__ or cause.__context__
     return None
 
 
-def _explain_one(exc: BaseException, home) -> str | None:
+def _explain_one(exc: BaseException, home: PathLike | None) -> str | None:
     import errno
 
     if isinstance(exc, OSError) and exc.errno is not None:
@@ -100,7 +108,7 @@ def _quoted_path(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _system(name: str, path, home) -> str:
+def _system(name: str, path: PathLike | None, home: PathLike | None) -> str:
     where = f"MINETAX_HOME {home}" if home else "the folder it writes"
     nothing = "nothing was changed"
     if name in ("ENOSPC", "EDQUOT"):
@@ -118,7 +126,7 @@ def _system(name: str, path, home) -> str:
             f"writable for this user, or point MINETAX_HOME (or --home) at a writable folder; {nothing}")
 
 
-def _file_in_path(path) -> str | None:
+def _file_in_path(path: PathLike | None) -> str | None:
     """The first component of `path` that exists and is not a folder."""
     from pathlib import Path
 
@@ -131,7 +139,7 @@ def _file_in_path(path) -> str | None:
     return None
 
 
-def _find_damaged(home):
+def _find_damaged(home: PathLike | None) -> Path | None:
     """DuckDB did not name the file (a bad checksum): the one of the home's two databases that does not open."""
     from pathlib import Path
 
@@ -142,14 +150,15 @@ def _find_damaged(home):
     for p in (Path(home) / "warehouse.duckdb", Path(home) / "published" / "minetax.duckdb"):
         if p.is_file():
             try:
-                duckdb.connect(str(p), read_only=True).close()
+                with duckdb.connect(str(p), read_only=True):
+                    pass
             except duckdb.Error as e:
                 if is_damaged(e):
                     return p
     return None
 
 
-def damaged(path, text: str, home=None) -> str:
+def damaged(path: PathLike | None, text: str, home: PathLike | None = None) -> str:
     """A damaged DuckDB file: which one, what DuckDB said, and how to get going again."""
     from pathlib import Path
 

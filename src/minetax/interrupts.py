@@ -17,8 +17,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
 
-_active: list = []
+_active: list[Any] = []  # connections (anything with .interrupt()) doing a run's work
 _guard = threading.Lock()
 _received: list[int] = []  # signal numbers received since install() (or reset())
 _installed: list[bool] = []  # install() was called in this process: the CLI owns the signals
@@ -26,7 +29,7 @@ _settled: list[bool] = []  # settle() was called: the command is over, signals n
 
 
 @contextlib.contextmanager
-def active(con):
+def active(con: Any) -> Iterator[None]:
     """Register `con` as a connection doing a run's work, so a signal can interrupt its query. An error raised
     inside because of a signal (DuckDB's "Query interrupted") comes out as KeyboardInterrupt."""
     with _guard:
@@ -65,7 +68,7 @@ def signal_name() -> str:
     return "Ctrl-C" if _received[0] == signal.SIGINT else signal.Signals(_received[0]).name
 
 
-def _handle(signum, frame) -> None:
+def _handle(signum: int, frame: FrameType | None) -> None:
     first = not _received and not _settled
     _received.append(signum)
     interrupt_all()

@@ -10,13 +10,14 @@ validation results, the run's status and message) is recorded outside that trans
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from minetax import interrupts, warehouse
+from minetax import db, interrupts, warehouse
 from minetax.config import Settings
 from minetax.errors import MinetaxError
 from minetax.faults import crashpoint
@@ -26,6 +27,7 @@ from minetax.publish import snapshot as pub
 from minetax.runlock import RunLock
 from minetax.tax import estimate as est
 from minetax.tax.schemes import Scenario, load_scenario
+from minetax.validate.suites import Report
 
 Progress = Callable[[str], None] | None
 
@@ -39,22 +41,29 @@ class RunContext:
     lock: RunLock | None = None
     in_transaction: bool = False
     files: list[ing.InputFile] = field(default_factory=list)  # what ingest took (recorded when the run ends)
-    reports: list = field(default_factory=list)  # validation reports of inputs and outputs
+    reports: list[Report] = field(default_factory=list)  # validation reports of inputs and outputs
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The warehouse, open from `begin` until the run is published or has failed."""
+        if self.con is None:
+            raise MinetaxError(f"run {self.run_id}: the warehouse is already closed")
+        return self.con
 
     def begin_transaction(self) -> None:
         if not self.in_transaction:
-            self.con.execute("BEGIN TRANSACTION").fetchall()
+            self.connection.execute("BEGIN TRANSACTION").fetchall()
             self.in_transaction = True
 
     def commit(self) -> None:
         if self.in_transaction:
-            self.con.execute("COMMIT").fetchall()
+            self.connection.execute("COMMIT").fetchall()
             self.in_transaction = False
 
     def rollback(self) -> None:
         if self.in_transaction:
             self.in_transaction = False
-            self.con.execute("ROLLBACK").fetchall()
+            self.connection.execute("ROLLBACK").fetchall()
 
     def close(self) -> None:
         """Roll back whatever is not committed, close the warehouse and release the run lock (idempotent)."""
@@ -78,13 +87,13 @@ def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) 
     lock = RunLock.acquire(settings.home)
     ctx = RunContext(settings, scenario, runs.new_run_id(), lock=lock)
     try:
-        ctx.con = warehouse.connect(settings.warehouse_path)
-        runs.mark_crashed(ctx.con, settings.published_path)
-        runs.start(ctx.con, ctx.run_id, scenario_id, str(settings.data_dir),
+        ctx.con = con = warehouse.connect(settings.warehouse_path)
+        runs.mark_crashed(con, settings.published_path)
+        runs.start(con, ctx.run_id, scenario_id, str(settings.data_dir),
                    {"scenario": scenario_id, "home": str(settings.home), "schemes_dir": str(settings.schemes_dir),
                     "assumptions": scenario.assumptions}, flow_run_id)
-        runs.record_schemes(ctx.con, ctx.run_id, scenario)
-        runlog.write(settings, runs.summary(ctx.con, ctx.run_id))
+        runs.record_schemes(con, ctx.run_id, scenario)
+        runlog.write(settings, runs.summary(con, ctx.run_id))
     except BaseException:
         ctx.close()
         raise
@@ -95,25 +104,25 @@ def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) 
 def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
     """Stage, validate and merge every input (inside the run's transaction, not committed)."""
     ctx.begin_transaction()
-    with interrupts.active(ctx.con):
-        ctx.files, reports = ing.load_inputs(ctx.con, ctx.settings, ctx.run_id, progress)
+    with interrupts.active(ctx.connection):
+        ctx.files, reports = ing.load_inputs(ctx.connection, ctx.settings, ctx.run_id, progress)
     ctx.reports += reports
     crashpoint("ingest:merged-all")
     return ctx.files
 
 
-def estimate(ctx: RunContext, progress: Progress = None, window=None) -> None:
+def estimate(ctx: RunContext, progress: Progress = None, window: tuple[dt.date, dt.date] | None = None) -> None:
     """Recompute model and tax for the months that need it and run the output suites (inside the transaction)."""
     ctx.begin_transaction()
-    with interrupts.active(ctx.con):
-        ctx.reports += est.estimate(ctx.con, ctx.run_id, ctx.scenario, progress, window)
+    with interrupts.active(ctx.connection):
+        ctx.reports += est.estimate(ctx.connection, ctx.run_id, ctx.scenario, progress, window)
 
 
 def commit(ctx: RunContext) -> None:
     """Make the run's changes to core, model and tax permanent, with the records of its inputs and checks."""
-    ing.record_inputs(ctx.con, ctx.run_id, ctx.files)
+    ing.record_inputs(ctx.connection, ctx.run_id, ctx.files)
     for r in ctx.reports:
-        ing.record_validation(ctx.con, ctx.run_id, r)
+        ing.record_validation(ctx.connection, ctx.run_id, r)
     ctx.commit()
     ctx.reports = []
     crashpoint("run:committed")
@@ -125,16 +134,17 @@ def publish(ctx: RunContext, progress: Progress = None) -> Path:
         progress("publishing snapshot")
     try:
         commit(ctx)
-        runs.finish(ctx.con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
+        con = ctx.connection
+        runs.finish(con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
         try:
-            with interrupts.active(ctx.con):
-                path = pub.publish(ctx.con, ctx.settings, ctx.run_id)
+            with interrupts.active(con):
+                path = pub.publish(con, ctx.settings, ctx.run_id)
         except BaseException as e:
-            runs.finish(ctx.con, ctx.run_id, "failed", "the checked estimates are stored in the warehouse but could "
+            runs.finish(con, ctx.run_id, "failed", "the checked estimates are stored in the warehouse but could "
                         f"not be published ({_reason(e)}); the next run publishes them without recomputing")
             raise
-        runs.finish(ctx.con, ctx.run_id, "succeeded")
-        runlog.write(ctx.settings, runs.summary(ctx.con, ctx.run_id))
+        runs.finish(con, ctx.run_id, "succeeded")
+        runlog.write(ctx.settings, runs.summary(con, ctx.run_id))
         return path
     finally:
         ctx.close()
@@ -149,7 +159,8 @@ def _reason(e: BaseException) -> str:
 def fail(ctx: RunContext, error: BaseException) -> None:
     """Roll the run back, then record why it failed: its inputs (quarantined, or not loaded because the run was
     refused), the validation results, and the run's status. Never raises over the original error."""
-    if ctx.con is None:  # published already, or closed: only the run log can still be told
+    con = ctx.con
+    if con is None:  # published already, or closed: only the run log can still be told
         return
     try:
         ctx.rollback()
@@ -157,13 +168,13 @@ def fail(ctx: RunContext, error: BaseException) -> None:
         for f in files:
             if f.status == "loaded":
                 f.status = "not_loaded"  # valid, but the run that took it did not commit
-        ing.record_inputs(ctx.con, ctx.run_id, files)
+        ing.record_inputs(con, ctx.run_id, files)
         for r in [*ctx.reports, *getattr(error, "reports", [])]:
-            ing.record_validation(ctx.con, ctx.run_id, r)
-        ing.record_quarantine(ctx.con, ctx.run_id, getattr(error, "rejected", []))
+            ing.record_validation(con, ctx.run_id, r)
+        ing.record_quarantine(con, ctx.run_id, getattr(error, "rejected", []))
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        runs.finish(ctx.con, ctx.run_id, status, _message(error))
-        runlog.write(ctx.settings, runs.summary(ctx.con, ctx.run_id))
+        runs.finish(con, ctx.run_id, status, _message(error))
+        runlog.write(ctx.settings, runs.summary(con, ctx.run_id))
     except (duckdb.Error, OSError, MinetaxError):
         pass  # e.g. the disk is full: the rollback happened; the original error is what the user needs
     finally:
@@ -189,11 +200,15 @@ def run(settings: Settings, scenario_id: str, progress: Progress = None,
         raise
 
 
-def backfill_chunks(scenario, m_from, m_to) -> list[tuple]:
+Chunk = tuple[dt.date, dt.date]  # first days of the first and last month of a tax period
+
+
+def backfill_chunks(scenario: Scenario, m_from: dt.date, m_to: dt.date) -> list[Chunk]:
     """Whole tax periods of the scenario's coarsest scheme covering [m_from, m_to], in order."""
     lo, hi = est.whole_periods(m_from, m_to, scenario)
     n = max(est.PERIOD_MONTHS[s.tax_period] for s in scenario.schemes)
-    chunks, start = [], lo
+    chunks: list[Chunk] = []
+    start = lo
     while start <= hi:
         m = start.month - 1 + n
         nxt = start.replace(year=start.year + m // 12, month=m % 12 + 1)
@@ -203,24 +218,24 @@ def backfill_chunks(scenario, m_from, m_to) -> list[tuple]:
     return chunks
 
 
-def _backfill_done(con: duckdb.DuckDBPyConnection, backfill_id: str, chunks: list[tuple]) -> set:
-    done = {r[0] for r in con.execute("SELECT chunk_start FROM meta.backfills WHERE backfill_id = ? "
-                                      "AND status = 'done'", [backfill_id]).fetchall()}
+def _backfill_done(con: duckdb.DuckDBPyConnection, backfill_id: str, chunks: list[Chunk]) -> set[dt.date]:
+    query = "SELECT chunk_start FROM meta.backfills WHERE backfill_id = ? AND status = 'done'"
+    done = {r[0] for r in con.execute(query, [backfill_id]).fetchall()}
     if done >= {c[0] for c in chunks}:  # the last one finished: this is a new backfill
         con.execute("DELETE FROM meta.backfills WHERE backfill_id = ?", [backfill_id]).fetchall()
         done = set()
     return done
 
 
-def _backfill_record(ctx: RunContext, backfill_id: str, m_from, m_to, chunk: tuple, status: str) -> None:
-    con = ctx.con
-    con.execute("DELETE FROM meta.backfills WHERE backfill_id = ? AND chunk_start = ?", [backfill_id, chunk[0]])
-    con.execute("INSERT INTO meta.backfills VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-                [backfill_id, ctx.scenario.scenario_id, m_from, m_to, chunk[0], chunk[1], status, ctx.run_id])
+def _backfill_record(ctx: RunContext, backfill_id: str, m_from: dt.date, m_to: dt.date, chunk: Chunk,
+                     status: str) -> None:
+    db.run_file(ctx.connection, "publish/backfill_record.sql", {
+        "backfill_id": backfill_id, "scenario_id": ctx.scenario.scenario_id, "m_from": m_from, "m_to": m_to,
+        "chunk_start": chunk[0], "chunk_end": chunk[1], "status": status, "run_id": ctx.run_id})
 
 
-def backfill(settings: Settings, scenario_id: str, m_from, m_to, progress: Progress = None,
-             flow_run_id: str | None = None) -> tuple[RunContext, Path, list[tuple]]:
+def backfill(settings: Settings, scenario_id: str, m_from: dt.date, m_to: dt.date, progress: Progress = None,
+             flow_run_id: str | None = None) -> tuple[RunContext, Path, list[Chunk]]:
     """Recompute [m_from, m_to] period by period, then publish. The inputs and the incremental update are one
     transaction (all or nothing, as in a run); each backfill chunk then commits on its own, so the backfill is
     resumable: the chunks of an unfinished backfill of the same scenario and range that are done are skipped."""
@@ -231,7 +246,7 @@ def backfill(settings: Settings, scenario_id: str, m_from, m_to, progress: Progr
         commit(ctx)
         chunks = backfill_chunks(ctx.scenario, m_from, m_to)
         backfill_id = f"{scenario_id}:{m_from:%Y-%m}:{m_to:%Y-%m}"
-        done = _backfill_done(ctx.con, backfill_id, chunks)
+        done = _backfill_done(ctx.connection, backfill_id, chunks)
         computed = []
         for chunk in (c for c in chunks if c[0] not in done):
             if progress:
@@ -244,7 +259,7 @@ def backfill(settings: Settings, scenario_id: str, m_from, m_to, progress: Progr
                 _backfill_record(ctx, backfill_id, m_from, m_to, chunk, "failed")
                 raise
             _backfill_record(ctx, backfill_id, m_from, m_to, chunk, "done")
-            runs.set_periods(ctx.con, ctx.run_id, f"{chunks[0][0]:%Y-%m}..{chunks[-1][1]:%Y-%m} (backfill)")
+            runs.set_periods(ctx.connection, ctx.run_id, f"{chunks[0][0]:%Y-%m}..{chunks[-1][1]:%Y-%m} (backfill)")
             computed.append(chunk)
         return ctx, publish(ctx, progress), computed
     except BaseException as e:

@@ -25,7 +25,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         for schema in ("model", "tax"):
             con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE").fetchall()
         con.execute("DELETE FROM meta.schema_info").fetchall()
-        con.execute("INSERT INTO meta.schema_info VALUES (?)", [SCHEMA_VERSION]).fetchall()
+        con.execute("INSERT INTO meta.schema_info (version) VALUES (?)", [SCHEMA_VERSION]).fetchall()
     db.run_file(con, "schema.sql")
     segments.migrate(con, path.parent)
     segments.refresh_view(con, path.parent)

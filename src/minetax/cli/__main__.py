@@ -1,5 +1,5 @@
 """python -m minetax.cli"""
 
-from minetax.cli.main import main
+from minetax.cli.app import main
 
 main()

@@ -1,61 +1,102 @@
-"""Run a forecast (minetax.forecast.engine), keep its summary in the warehouse and publish it.
+"""Run a forecast as a run: on the warehouse's validated history, stored in the warehouse, published.
+
+The forecast goes through the run's own steps (minetax.pipeline): `begin` takes the home's run lock, opens the
+warehouse once and records the run (code version, the tax scenario's scheme versions, the run log); the history
+is read and the summaries are written in the run's transaction; `publish` commits and swaps in the snapshot
+through the same publish step as any run; `fail` rolls back and records why. The run is recorded as
+`forecast:<forecast_id>`, its parameters saying what was asked and which loaded files the history came from.
 
 Published as forecast_by_year (forecast × scheme × year: P10/P50/P90/mean, KZT) and forecast_budget_window
-(1, 3, 5-year totals, summed per draw then summarised). A forecast is recorded in runs like any run.
+(1, 3, 5-year totals, summed per draw then summarised).
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pandas as pd
 
-from minetax import db, warehouse
+from minetax import db, pipeline
 from minetax.config import Settings
-from minetax.forecast import engine as forecast
-from minetax.publish import runs
-from minetax.publish import snapshot as publish
+from minetax.forecast import engine
+from minetax.forecast.assumptions import Forecast, load_forecast
+from minetax.forecast.history import History, nothing_loaded
+from minetax.publish import runlog, runs
+from minetax.tax.schemes import load_scenario
 
 
-def _rows(summary: pd.DataFrame, run_id: str, forecast_id: str, kind: str, other: str | None, n: int,
-          seed: int, window: bool) -> pd.DataFrame:
-    keys = ["scheme", "window_years", "first_year", "last_year"] if window else ["scheme", "year"]
-    out = summary[keys + ["p10", "p50", "p90", "mean"]].rename(columns={
-        "scheme": "scheme_id", "p10": "p10_kzt", "p50": "p50_kzt", "p90": "p90_kzt", "mean": "mean_kzt"})
-    head = pd.DataFrame({"run_id": run_id, "forecast_id": forecast_id, "kind": kind, "compared_with": other},
-                        index=out.index)
-    tail = pd.DataFrame({"runs": n, "seed": seed}, index=out.index)
-    return pd.concat([head, out, tail], axis=1)  # the table's column order
+def _forecast(settings: Settings, forecast_id: str) -> Forecast:
+    return load_forecast(forecast_id, settings.schemes_dir / "forecasts", settings.scenarios_dir, settings.schemes_dir)
+
+
+def _record(ctx: pipeline.RunContext, fc: Forecast, other: Forecast | None, parameters: dict) -> None:
+    """Mark the run as a forecast run with its parameters (merged over those `begin` recorded); both scenarios'
+    scheme versions; the run log."""
+    db.run_file(ctx.connection, "forecast/run_record.sql", {"run_id": ctx.run_id, "label": f"forecast:{fc.forecast_id}",
+                                                       "parameters": json.dumps(parameters, default=str)})
+    if other is not None and other.scenario_id != fc.scenario_id:
+        runs.record_schemes(ctx.connection, ctx.run_id, load_scenario(other.scenario_id, ctx.settings.scenarios_dir,
+                                                               ctx.settings.schemes_dir))
+    runlog.write(ctx.settings, runs.summary(ctx.connection, ctx.run_id))
+
+
+def _history(ctx: pipeline.RunContext, fc: Forecast) -> History:
+    """The warehouse's history (refused when nothing is loaded yet), recorded with the run: the tables' rows and
+    last dates, and the loaded files they came from."""
+    history = History(ctx.connection, ctx.settings.home)
+    cov = history.check_loaded()
+    tables = {r.table_name: {"rows": int(r.rows), "last_date": str(r.last_date.date()) if r.rows else None}
+              for r in cov.itertuples()}
+    _record(ctx, fc, None, {"history": {"tables": tables, "sources": history.sources()}})
+    return history
+
+
+def _store(ctx: pipeline.RunContext, fc: Forecast, kind: str, other: str | None, n: int, seed: int,
+           by_year: pd.DataFrame, windows: pd.DataFrame) -> None:
+    """Replace the forecast's summaries with this run's (sql/forecast/store_summaries.sql)."""
+    con = ctx.connection
+    con.register("forecast_by_year_in", by_year)
+    con.register("forecast_windows_in", windows)
+    try:
+        db.run_file(con, "forecast/store_summaries.sql", {
+            "run_id": ctx.run_id, "forecast_id": fc.forecast_id, "kind": kind, "compared_with": other, "runs": n,
+            "seed": seed})
+    finally:
+        con.unregister("forecast_by_year_in")
+        con.unregister("forecast_windows_in")
+    runs.set_periods(con, ctx.run_id, f"{int(by_year.year.min())}..{int(by_year.year.max())} (forecast)")
+
+
+def _simulate(settings: Settings, history: History, forecast_id: str, to_year: int, n: int, seed: int,
+              compare_with: str | None) -> pd.DataFrame:
+    dirs: dict[str, Any] = {"forecasts_dir": settings.schemes_dir / "forecasts", "history": history,
+                            "scenarios_dir": settings.scenarios_dir, "schemes_dir": settings.schemes_dir}
+    if compare_with:
+        return engine.compare(forecast_id, compare_with, to_year, n, seed, **dirs)
+    return engine.simulate(forecast_id, to_year, n, seed, **dirs)
 
 
 def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, seed: int,
                  compare_with: str | None = None) -> tuple[str, pd.DataFrame, pd.DataFrame]:
-    """Simulate (and compare), store the summaries, publish; returns the run id and the two summaries."""
-    if compare_with:
-        draws = forecast.compare(forecast_id, compare_with, to_year, n, seed)
-        kind = "difference"
-    else:
-        draws = forecast.simulate(forecast_id, to_year, n, seed)
-        kind = "revenue"
-    by_year, windows = forecast.summarise(draws), forecast.budget_windows(draws)
-    settings.ensure()
-    con = warehouse.connect(settings.warehouse_path)
+    """Simulate (and compare) on the warehouse's history, store the summaries, publish; returns the run id and the
+    two summaries (by_year.attrs["history_last_day"]: the last network day the forecast started from)."""
+    if not settings.warehouse_path.exists():
+        raise nothing_loaded(settings.home)
+    fc = _forecast(settings, forecast_id)  # a bad forecast file is refused before anything runs
+    other = _forecast(settings, compare_with) if compare_with else None
+    ctx = pipeline.begin(settings, fc.scenario_id)
     try:
-        run_id = runs.new_run_id()
-        runs.mark_crashed(con, settings.published_path)
-        runs.start(con, run_id, f"forecast:{forecast_id}", str(settings.data_dir),
-                   {"forecast": forecast_id, "to": to_year, "runs": n, "seed": seed, "compare": compare_with}, None)
-        con.execute("BEGIN TRANSACTION")
-        for table, frame in (("tax.forecast_by_year", _rows(by_year, run_id, forecast_id, kind, compare_with, n,
-                                                             seed, False)),
-                             ("tax.forecast_budget_window", _rows(windows, run_id, forecast_id, kind, compare_with,
-                                                                  n, seed, True))):
-            con.execute(f"DELETE FROM {table} WHERE forecast_id = ? AND kind = ? "
-                        "AND coalesce(compared_with, '') = coalesce(?, '')", [forecast_id, kind, compare_with])
-            db.insert_frame(con, table, frame)
-        runs.set_periods(con, run_id, f"{int(by_year.year.min())}..{int(by_year.year.max())} (forecast)")
-        con.execute("COMMIT")
-        runs.finish(con, run_id, "publishing")
-        publish.publish(con, settings, run_id)
-        runs.finish(con, run_id, "succeeded")
-    finally:
-        con.close()
-    return run_id, by_year, windows
+        _record(ctx, fc, other, {"forecast": forecast_id, "forecast_file": fc.file.name, "to": to_year, "runs": n,
+                                 "seed": seed, "compare": compare_with})
+        history = _history(ctx, fc)
+        ctx.begin_transaction()
+        draws = _simulate(settings, history, forecast_id, to_year, n, seed, compare_with)
+        by_year, windows = engine.summarise(draws), engine.budget_windows(draws)
+        _store(ctx, fc, "difference" if compare_with else "revenue", compare_with, n, seed, by_year, windows)
+        by_year.attrs["history_last_day"] = str(history.data().network["date"].iloc[-1].date())
+        pipeline.publish(ctx)
+    except BaseException as e:
+        pipeline.fail(ctx, e)
+        raise
+    return ctx.run_id, by_year, windows

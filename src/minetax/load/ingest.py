@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from minetax import db
 from minetax.config import SQL_DIR, Settings
-from minetax.errors import InputError
+from minetax.errors import InputError, MinetaxError
 from minetax.faults import crashpoint
 from minetax.load import intake, reading_order, segments
 from minetax.load.reading_order import Order
@@ -55,7 +57,8 @@ def find_input(data_dir: Path, ds: Dataset) -> Path | None:
     return found[0] if found else None
 
 
-def _examples(con, ds: Dataset, rows: list[int], details: dict[int, str] | None = None) -> list[str]:
+def _examples(con: duckdb.DuckDBPyConnection, ds: Dataset, rows: list[int],
+              details: dict[int, str] | None = None) -> list[str]:
     """The offending rows as the file has them, each followed by what the rule found there (`details`: the other
     id of a probable duplicate, the readings a changed farm would leave out)."""
     if not rows:
@@ -69,21 +72,20 @@ def _examples(con, ds: Dataset, rows: list[int], details: dict[int, str] | None 
             for r in df.to_dict("records")]
 
 
-def record_validation(con, run_id: str, report: Report) -> None:
+def record_validation(con: duckdb.DuckDBPyConnection, run_id: str, report: Report) -> None:
     now = dt.datetime.now()
     con.executemany(
-        "INSERT INTO meta.validations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        db.statement("publish/record_validations.sql"),
         [[run_id, report.suite, report.target, r["expectation"], r["column"], r["success"], r["element_count"],
           r["unexpected_count"], json.dumps({"rule": r["rule"], "rows": r["example_rows"], "error": r["error"]}),
           now] for r in report.results])
 
 
-def record_inputs(con, run_id: str, files: list[InputFile]) -> None:
+def record_inputs(con: duckdb.DuckDBPyConnection, run_id: str, files: list[InputFile]) -> None:
     if not files:
         return
     now = dt.datetime.now()
-    con.executemany("INSERT INTO meta.inputs (run_id, dataset, file_name, source_path, stored_path, sha256, rows, "
-                    "status, loaded_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.executemany(db.statement("publish/record_inputs.sql"),
                     [[run_id, f.dataset, f.path.name, str(f.path), str(f.stored_path or ""), f.sha256, f.rows,
                       f.status, now, f.origin] for f in files])
 
@@ -111,7 +113,7 @@ def unsupported_inputs(settings: Settings) -> list[tuple[Dataset, Path]]:
     return found
 
 
-def _unsupported_finding(path: Path) -> dict:
+def _unsupported_finding(path: Path) -> dict[str, Any]:
     return {"column": None, "rule": "input files are CSV or Parquet (Excel and other spreadsheet files are not "
                                     "read: save the sheet as CSV, UTF-8)",
             "examples": [f"{path.name}: {path.suffix} is not a supported format"]}
@@ -119,7 +121,7 @@ def _unsupported_finding(path: Path) -> dict:
 
 def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
     """The run's input files: one per dataset from the data folder, then any new ones in the drop folder."""
-    found = []
+    found: list[tuple[Dataset, Path]] = []
     unsupported = unsupported_inputs(settings)
     for ds in DATASETS:
         path = find_input(settings.data_dir, ds)
@@ -135,12 +137,16 @@ def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
     return found
 
 
+Rejected = tuple[InputFile, list[dict[str, Any]]]  # a refused file and its findings
+
+
 class ScanError(InputError):
     """A file that failed while it was scanned (its footer and schema were readable): the error aborted the
     load's transaction, so no further file can be checked in it."""
 
 
-def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, list[dict], Order | None]:
+def _stage_and_check(con: duckdb.DuckDBPyConnection, ds: Dataset, f: InputFile
+                     ) -> tuple[Report | None, list[dict[str, Any]], Order | None]:
     """Stage one file and run its suite; the findings are empty when it passed."""
     try:
         f.rows = open_source(con, ds, f.path, f.stored_path)
@@ -169,11 +175,11 @@ def _stage_and_check(con, ds: Dataset, f: InputFile) -> tuple[Report | None, lis
     return report, findings, order
 
 
-def _has_readings(con) -> bool:
-    return con.execute("SELECT count(*) FROM core.energy_reading_segments").fetchall()[0][0] > 0
+def _has_readings(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM core.energy_reading_segments").fetchall()[0][0] > 0)
 
 
-def _record_changes(con, ds: Dataset, run_id: str, order: Order | None = None) -> None:
+def _record_changes(con: duckdb.DuckDBPyConnection, ds: Dataset, run_id: str, order: Order | None = None) -> None:
     """What the staged file changes, before it is merged: months for readings, hashrate and network data;
     'any month' for farms and the other figures; nothing for collections (used only by the tax gap view).
     Readings in order with nothing in core near them change exactly the months they cover (known already)."""
@@ -186,8 +192,11 @@ def _record_changes(con, ds: Dataset, run_id: str, order: Order | None = None) -
         con.execute("INSERT INTO meta.changes (run_id, dataset, month) VALUES (?, ?, NULL)", [run_id, ds.name])
 
 
-def _merge(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, order: Order | None) -> None:
+def _merge(con: duckdb.DuckDBPyConnection, settings: Settings, ds: Dataset, f: InputFile, run_id: str,
+           order: Order | None) -> None:
     if ds.name == "energy_readings":
+        if f.stored_path is None:  # every file that reaches a merge was taken into raw/ (_take)
+            raise MinetaxError(f"{f.path}: no raw copy to merge from")
         segments.add(con, settings.home, f.sha256, f.stored_path, f.rows, run_id,
                      replaces=order is not None and order.near_core, kwh=f.kwh,
                      untrimmed=order.untrimmed if order is not None else None)
@@ -200,7 +209,7 @@ class Refused(InputError):
     the validation reports, and the refused files with their findings (`rejected`), to be recorded after the
     rollback (minetax.pipeline.fail)."""
 
-    def __init__(self, files: list[InputFile], reports: list[Report], rejected: list[tuple[InputFile, list[dict]]]):
+    def __init__(self, files: list[InputFile], reports: list[Report], rejected: list[Rejected]) -> None:
         f, findings = rejected[0]
         super().__init__(str(f.path), findings)
         if len(rejected) > 1:
@@ -220,7 +229,8 @@ def _take(settings: Settings, ds: Dataset, path: Path, inbox: bool) -> InputFile
     return InputFile(ds.name, path, sha, stored_path=stored, origin="inbox" if inbox else "data")
 
 
-def _check_one(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, state: dict) -> None:
+def _check_one(con: duckdb.DuckDBPyConnection, settings: Settings, ds: Dataset, f: InputFile, run_id: str,
+               state: dict[str, Any]) -> None:
     """Validate one taken file and, while nothing has been refused, merge it (within the run's transaction)."""
     try:
         report, findings, order = _stage_and_check(con, ds, f)
@@ -243,7 +253,7 @@ def _check_one(con, settings: Settings, ds: Dataset, f: InputFile, run_id: str, 
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
-                progress=None) -> tuple[list[InputFile], list[Report]]:
+                progress: Callable[[str], None] | None = None) -> tuple[list[InputFile], list[Report]]:
     """Stage, validate and merge every input file inside the caller's transaction; raise Refused if any fails
     (the caller rolls back). Returns the files taken and the validation reports.
 
@@ -251,7 +261,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     ones put into core (a new month of readings against the readings already there). A file is `unchanged` when
     the last file loaded from the same path had the same content (so a corrected file put back is applied
     again); two files of the same content in one run are applied once (the second is a `duplicate`)."""
-    state: dict = {"files": [], "reports": [], "rejected": []}
+    state: dict[str, Any] = {"files": [], "reports": [], "rejected": []}
     files, rejected = state["files"], state["rejected"]
     # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
     con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false").fetchall()
@@ -286,23 +296,22 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     return files, state["reports"]
 
 
-def _unchanged(con, dataset: str, f: InputFile) -> bool:
+def _unchanged(con: duckdb.DuckDBPyConnection, dataset: str, f: InputFile) -> bool:
     """The last file loaded from the same place had this content: core holds it already (the run that loaded it
     committed; a run that did not commit left no `loaded` record). The same place: the data folder's file of the
     dataset (wherever the folder is), or the drop-folder file of the same name."""
-    last = con.execute("SELECT sha256, rows FROM meta.inputs WHERE dataset = ? AND status = 'loaded' "
-                       "AND (origin = ? AND (origin = 'data' OR file_name = ?) OR origin IS NULL AND source_path = ?) "
-                       "ORDER BY loaded_at DESC LIMIT 1", [dataset, f.origin, f.path.name, str(f.path)]).fetchall()
+    last = con.execute(db.statement("staging/last_loaded.sql"), {
+        "dataset": dataset, "origin": f.origin, "file_name": f.path.name, "source_path": str(f.path)}).fetchall()
     if not last or last[0][0] != f.sha256:
         return False
     f.status, f.rows = "unchanged", last[0][1]
     return True
 
 
-def record_quarantine(con, run_id: str, rejected: list[tuple[InputFile, list[dict]]]) -> None:
+def record_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejected: list[Rejected]) -> None:
     """Each refused file with its failed rules and example rows (after the run's transaction was rolled back)."""
     now = dt.datetime.now()
     for f, findings in rejected:
-        con.execute("INSERT INTO meta.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, f.dataset, f.path.name, f.sha256, str(f.stored_path or ""), json.dumps(findings),
-                     now]).fetchall()
+        db.run_file(con, "publish/record_quarantine.sql", {
+            "run_id": run_id, "dataset": f.dataset, "file_name": f.path.name, "sha256": f.sha256,
+            "stored_path": str(f.stored_path or ""), "failed_rules": json.dumps(findings), "quarantined_at": now})

@@ -7,7 +7,9 @@ columns already have the core types is its own segment: the content-addressed ra
 gets a typed copy, core/energy_readings/<sha256>.parquet. Segments are listed in core.energy_reading_segments
 in the same transaction as the rest of the load, so a crash leaves at most an unlisted file, never a half-loaded
 one. A later file's reading replaces an earlier one with the same key (farm_id, ts_start): the earlier one is
-listed in core.energy_readings_replaced and left out of the view.
+listed in core.energy_readings_replaced and left out of the view. The view (sql/core/energy_readings.sql) and the
+run's window (sql/core/window_readings.sql) are run by minetax.graph with the list of segment files as a declared
+literal parameter ($segments).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from minetax import db
+from minetax import db, graph
 
 CORE_TYPES = {"farm_id": "VARCHAR", "ts_start": "TIMESTAMP", "ts_end": "TIMESTAMP", "kwh": "DOUBLE",
               "price_kzt_per_kwh": "DOUBLE"}
@@ -32,19 +34,9 @@ def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     """(Re)create core.energy_readings over the listed segments (paths are kept relative to MINETAX_HOME)."""
     paths = [home / r[0] for r in con.execute("SELECT path FROM core.energy_reading_segments ORDER BY seq").fetchall()]
     if not paths:
-        db.run_file(con, "core/energy_readings_empty.sql")
+        graph.run_file(con, "core/energy_readings_empty.sql")
         return
-    for stmt in db.statements(_view_text(con, paths)):
-        con.execute(stmt).fetchall()
-
-
-def _view_text(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> str:
-    text = db.sql_text("core/energy_readings.sql")
-    text = text.replace("/*segments*/", "[" + ", ".join(db.literal(p) for p in paths) + "]")
-    replaced = con.execute("SELECT count(*) FROM core.energy_readings_replaced").fetchall()[0][0]
-    if not replaced:
-        text = text[:text.index("/*replaced*/")] + text[text.index("/*end*/") + len("/*end*/"):]
-    return text
+    graph.run_file(con, "core/energy_readings.sql", {"segments": paths})
 
 
 def home_of(con: duckdb.DuckDBPyConnection) -> Path:
@@ -54,19 +46,14 @@ def home_of(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def window_view(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
-    """Temp view window_readings: core.energy_readings restricted to the segments that may hold readings starting
-    in [lo, hi) (by their listed time range), so a run recomputing one new month reads that month's file, not
-    three years of readings whose row groups (one farm each, over all years) min/max pruning cannot skip."""
+    """Temp view window_readings (sql/core/window_readings.sql): core.energy_readings restricted to the segments
+    that may hold readings starting in [lo, hi), by their listed time range."""
     rows = con.execute("SELECT path FROM core.energy_reading_segments WHERE ts_min < ? AND ts_max > ? ORDER BY seq",
                        [hi, lo]).fetchall()
     if not rows:
-        con.execute("CREATE OR REPLACE TEMP VIEW window_readings AS SELECT * FROM core.energy_readings WHERE false"
-                    ).fetchall()
+        graph.run_file(con, "core/window_readings_empty.sql")
         return
-    text = _view_text(con, [home_of(con) / r[0] for r in rows])
-    text = text.replace("CREATE OR REPLACE VIEW core.energy_readings", "CREATE OR REPLACE TEMP VIEW window_readings")
-    for stmt in db.statements(text):
-        con.execute(stmt).fetchall()
+    graph.run_file(con, "core/window_readings.sql", {"segments": [home_of(con) / r[0] for r in rows]})
 
 
 def _typed_as_core(con: duckdb.DuckDBPyConnection, untrimmed: bool | None = None) -> bool:
@@ -108,7 +95,7 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
         con.execute("DELETE FROM core.energy_readings_replaced WHERE segment = ?", [sha256]).fetchall()
         refresh_view(con, home)
     if replaces or listed:
-        db.run_file(con, "core/energy_readings_replaced.sql", {"segment": sha256})
+        graph.run_file(con, "core/energy_readings_replaced.sql", {"segment": sha256})
     if not listed:
         lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
         if kwh is None:

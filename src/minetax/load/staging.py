@@ -18,11 +18,6 @@ from minetax import db
 from minetax.errors import InputError
 from minetax.sources.datasets import Dataset
 
-
-def _literal(path: Path) -> str:
-    return _quote(str(path))
-
-
 UTF8_RULE = "file is valid UTF-8 text (not valid UTF-8: save the CSV as UTF-8, e.g. not Windows-1251)"
 CR_RULE = "lines end with LF or CRLF"
 FIELDS_RULE = "every line has as many fields as the header line (a text value with an unquoted comma?)"
@@ -53,7 +48,8 @@ def _ragged_rows(path: Path, source: Path, delim: str, width: int) -> InputError
     """Rows with more or fewer fields than the header. DuckDB refuses most of them itself, but silently drops an
     extra field that is empty, so a farm name with an unquoted comma on a line ending in an empty
     decommissioned_on would shift every later value one column to the right."""
-    bad, count = [], 0
+    bad: list[str] = []
+    count = 0
     with open(source, encoding="utf-8-sig", newline="") as f:
         rows = (r for r in csv.reader(f, delimiter=delim) if r)
         next(rows, None)  # the header
@@ -83,8 +79,8 @@ def _csv_reader(path: Path, source: Path) -> str:
                                       "examples": [f"header line: invalid byte at position {e.start}"]}]) from e
     delim = _delimiter(header)
     names = next(csv.reader([header], delimiter=delim), [])
-    columns = "{" + ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in names) + "}"
-    return (f"read_csv({_literal(source)}, auto_detect=false, header=true, delim={_quote(delim)}, quote='\"', "
+    columns = "{" + ", ".join(f"{db.literal(n)}: 'VARCHAR'" for n in names) + "}"
+    return (f"read_csv({db.literal(source)}, auto_detect=false, header=true, delim={db.literal(delim)}, quote='\"', "
             f"escape='\"', columns={columns})")
 
 
@@ -92,7 +88,20 @@ def _delimiter(header: str) -> str:
     return next((d for d in (",", ";", "\t") if d in header), ",")
 
 
-_quote = db.literal
+def _probe(probe: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, source: Path, reader: str, parquet: bool
+           ) -> tuple[list[str], int, pa.Table | None]:
+    """The file's columns (refused if a required one is missing), its number of data rows, and for a CSV file its
+    rows as text (Arrow)."""
+    cols = [r[0] for r in probe.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    missing = [c for c in ds.required_columns if c not in cols]
+    if missing:
+        raise InputError(str(path), [{"column": c, "rule": "required column is present",
+                                      "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
+    if parquet:
+        query = f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({db.literal(source)})"
+        return cols, int(probe.execute(query).fetchall()[0][0]), None
+    table = probe.sql(f"SELECT * FROM {reader}").to_arrow_table()
+    return cols, table.num_rows, table
 
 
 def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, stored: Path | None = None) -> int:
@@ -110,26 +119,14 @@ def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, stored:
         raise InputError(str(path), [{"column": None, "rule": "file is not empty",
                                       "examples": ["the file has 0 bytes (no header, no rows)"]}])
     parquet = path.suffix == ".parquet"
-    reader = f"read_parquet({_literal(source)})" if parquet else _csv_reader(path, source)
+    reader = f"read_parquet({db.literal(source)})" if parquet else _csv_reader(path, source)
     # read in a connection of its own: a read error inside the warehouse's open transaction would abort it,
     # and the other files of the run could then not be checked or recorded
-    probe = duckdb.connect()
     try:
-        cols = [r[0] for r in probe.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-        missing = [c for c in ds.required_columns if c not in cols]
-        if missing:
-            raise InputError(str(path), [{"column": c, "rule": "required column is present",
-                                          "examples": [f"columns found: {', '.join(cols)}"]} for c in missing])
-        if parquet:
-            n = probe.execute(f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({_literal(source)})"
-                              ).fetchall()[0][0]
-        else:
-            table = probe.sql(f"SELECT * FROM {reader}").to_arrow_table()
-            n = table.num_rows
+        with duckdb.connect() as probe:
+            cols, n, table = _probe(probe, ds, path, source, reader, parquet)
     except duckdb.Error as e:
         raise _read_error(path, e) from e
-    finally:
-        probe.close()
     if not parquet:  # read by DuckDB, so valid UTF-8 with the header's dialect
         with open(source, encoding="utf-8-sig", newline="") as f:
             ragged = _ragged_rows(path, source, _delimiter(f.readline()), len(cols))
@@ -139,10 +136,10 @@ def open_source(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, stored:
         raise InputError(str(path), [{"column": None, "rule": "file has at least one data row",
                                       "examples": [f"header only: {', '.join(cols)}"]}])
     extra = "".join(f", NULL AS {c}" for c in ds.column_names if c not in cols)
-    if parquet:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW src_{ds.name} AS SELECT * EXCLUDE (file_row_number), "
-                    f"file_row_number + 1 AS _row{extra} FROM read_parquet({_literal(source)}, "
-                    "file_row_number = true)").fetchall()
+    if table is None:  # Parquet: a view over the stored file
+        numbered = f"* EXCLUDE (file_row_number), file_row_number + 1 AS _row{extra}"
+        scan = f"read_parquet({db.literal(source)}, file_row_number = true)"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW src_{ds.name} AS SELECT {numbered} FROM {scan}").fetchall()
         return n
     src_file_arrow = table.append_column("_row", pa.array(range(1, n + 1), pa.int64()))  # noqa: F841
     # the Arrow table is found by its variable name (DuckDB's replacement scan); con.register would refuse

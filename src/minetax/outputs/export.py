@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -24,6 +25,7 @@ from minetax.publish.query import open_snapshot
 VIEWS = ("estimates", "estimates_month", "farm_month", "revenue_by_month", "revenue_by_year", "revenue_by_region",
          "revenue_by_farm", "estimates_country", "country_month", "tax_gap", "scheme_comparison", "budget_windows",
          "data_quality", "runs", "inputs", "validations", "scheme_versions", "rate_rules", "farms", "collections")
+TableSpec = tuple[str, str, dict[str, Any]]  # a table of the workbook: its title, SQL file and parameters
 UNITS = (("_kzt_per_kwh", "KZT/kWh"), ("_j_per_th", "J/TH"), ("_kzt", "KZT"), ("_kwh", "kWh"), ("_usd", "USD"),
          ("_btc", "BTC"), ("_ths", "TH/s"))
 
@@ -46,8 +48,7 @@ class Context:
 
 
 def context(settings: Settings, scenario: str, reform: str | None = None) -> Context:
-    con = open_snapshot(settings)
-    try:
+    with open_snapshot(settings) as con:
         row = con.execute("SELECT max(run_id), min(period_start), max(period_end) FROM estimates WHERE scenario_id = ?",
                           [scenario]).fetchall()[0]
         if row[0] is None:
@@ -55,18 +56,16 @@ def context(settings: Settings, scenario: str, reform: str | None = None) -> Con
             raise MinetaxError(f"no published estimates for scenario {scenario!r} (published: {', '.join(known)}); "
                                f"run `minetax run --scenario {scenario}` first")
         if reform:
-            n = con.execute("SELECT count(*) FROM scheme_comparison WHERE baseline_scenario = ? "
-                            "AND reform_scenario = ?", [scenario, reform]).fetchall()[0][0]
+            query = "SELECT count(*) FROM scheme_comparison WHERE baseline_scenario = ? AND reform_scenario = ?"
+            n = con.execute(query, [scenario, reform]).fetchall()[0][0]
             if not n:
                 raise MinetaxError(f"no published comparison of {reform} with {scenario}; "
                                    f"run `minetax compare {scenario} {reform}` first")
-        years = [r[0] for r in con.execute("SELECT DISTINCT year(period_start) FROM estimates WHERE scenario_id = ? "
-                                           "ORDER BY 1", [scenario]).fetchall()]
+        query = "SELECT DISTINCT year(period_start) FROM estimates WHERE scenario_id = ? ORDER BY 1"
+        years = [r[0] for r in con.execute(query, [scenario]).fetchall()]
         forecast = con.execute("SELECT count(*) FROM forecast_by_year WHERE forecast_id = ? AND kind = 'revenue'",
                                [scenario]).fetchall()[0][0] > 0
         return Context(scenario, reform, row[0], row[1], row[2], years, forecast)
-    finally:
-        con.close()
 
 
 def label(column: str) -> str:
@@ -85,9 +84,8 @@ def export_views(settings: Settings, fmt: str, out: Path, scenario: str | None, 
     snap = settings.published_path
     if not snap.exists():
         raise MinetaxError(f"nothing published yet under {settings.home}; run `minetax run` first")
-    con = duckdb.connect(str(snap), read_only=True)  # writes only to the paths checked below
     written = []
-    try:
+    with duckdb.connect(str(snap), read_only=True) as con:  # writes only to the paths checked below
         for view in VIEWS:
             cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
             where = " WHERE scenario_id = $s" if ctx and "scenario_id" in cols else ""
@@ -97,29 +95,23 @@ def export_views(settings: Settings, fmt: str, out: Path, scenario: str | None, 
             path = output_path(out, f"{view}_{tag}.{fmt}", force)
             tmp = path.with_name(path.name + ".part")
             options = "(FORMAT csv, HEADER)" if fmt == "csv" else "(FORMAT parquet)"
-            con.execute(f"COPY (SELECT * FROM {view}{where}) TO '{_quote(tmp)}' {options}",
+            con.execute(f"COPY (SELECT * FROM {view}{where}) TO {db.literal(tmp)} {options}",
                         {"s": scenario} if where else None).fetchall()
             tmp.replace(path)
             written.append(path)
-    finally:
-        con.close()
     return written
 
 
-def _all_tag(con) -> str:
+def _all_tag(con: duckdb.DuckDBPyConnection) -> str:
     run, a, b = con.execute("SELECT max(run_id), min(period_start), max(period_end) FROM estimates").fetchall()[0]
     return f"all_{a:%Y-%m}_{b:%Y-%m}_run-{run}"
 
 
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 # ---- the workbook ---------------------------------------------------------------------------
 
-def sheet_specs(ctx: Context) -> list[tuple[str, list[tuple[str, str, dict]]]]:
+def sheet_specs(ctx: Context) -> list[tuple[str, list[TableSpec]]]:
     """(sheet, [(table title, sql file, parameters)]) in workbook order."""
-    s = {"scenario_id": ctx.scenario}
+    s: dict[str, Any] = {"scenario_id": ctx.scenario}
     specs = [("Summary", [("Revenue by year, all schemes", "export/summary_by_year.sql", s),
                           ("Latest tax period by scheme", "export/latest_period.sql", s),
                           ("Budget-window totals (1, 3, 5 years from the first year)",
@@ -152,69 +144,86 @@ def write_workbook(settings: Settings, ctx: Context, out: Path, force: bool) -> 
 
     path = output_path(out, f"minetax_{ctx.tag}.xlsx", force)
     tmp = path.with_name(path.name + ".part")
-    con = open_snapshot(settings)
-    wb = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True, "nan_inf_to_errors": True})
-    try:
-        fmt = {"title": wb.add_format({"bold": True, "font_size": 13}),
-               "head": wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True,
-                                      "valign": "top"}),
-               "money": wb.add_format({"num_format": "#,##0"}), "energy": wb.add_format({"num_format": "#,##0"}),
-               "rate": wb.add_format({"num_format": "#,##0.0000"}), "price": wb.add_format({"num_format": "#,##0.00"}),
-               "int": wb.add_format({"num_format": "0"}), "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-               "text": wb.add_format({}), "note": wb.add_format({"italic": True, "font_color": "#555555"})}
-        sources = []
-        for sheet, tables in sheet_specs(ctx):
-            ws = wb.add_worksheet(sheet)
-            ws.write(0, 0, f"minetax — {sheet} — scenario {ctx.scenario}"
-                           + (f" vs {ctx.reform}" if ctx.reform else "")
-                           + f", {ctx.first:%Y-%m} to {ctx.last:%Y-%m}, run {ctx.run_id}", fmt["title"])
-            row, widths, first_head = 2, {}, None
-            for title, sql_file, params in tables:
-                df = con.execute(db.sql_text(sql_file), params).df()
-                ws.write(row, 0, title, fmt["note"])
-                head = row + 1
-                first_head = first_head if first_head is not None else head
-                for j, c in enumerate(df.columns):
-                    ws.write(head, j, label(c), fmt["head"])
-                    widths[j] = max(widths.get(j, 8), min(len(label(c)) + 2, 40))
-                for i, rec in enumerate(df.itertuples(index=False), start=head + 1):
-                    for j, (c, v) in enumerate(zip(df.columns, rec, strict=True)):
-                        widths[j] = max(widths.get(j, 8), min(_write(ws, i, j, c, v, fmt), 60))
-                sources.append({"sheet": sheet, "title": title, "header_row": head + 1, "rows": len(df),
-                                "sql": sql_file, "params": params})
-                row = head + len(df) + 3
-            for j, w in widths.items():
-                ws.set_column(j, j, w)
-            ws.freeze_panes(first_head + 1, 0)
-            ws.set_landscape()
-            ws.fit_to_pages(1, 0)  # printed (or converted to PDF): all columns on the page width
-            ws.repeat_rows(first_head)
-        _charts(wb, wb.get_worksheet_by_name("Summary"), ctx, con, sources)
-        ws = wb.add_worksheet("Sources")
-        ws.write(0, 0, "Where every table comes from: the SQL file (sql/export/) run on the published snapshot with "
-                       "these parameters; `minetax sql -f` reproduces it.", fmt["title"])
-        for j, c in enumerate(("sheet", "table", "header row", "rows", "sql file", "parameters")):
-            ws.write(2, j, c, fmt["head"])
-        for i, src in enumerate(sources, start=3):
-            for j, v in enumerate((src["sheet"], src["title"], src["header_row"], src["rows"], src["sql"],
-                                   json.dumps(src["params"]))):
-                ws.write(i, j, v)
-        ws.set_column(0, 0, 18)
-        ws.set_column(1, 1, 60)
-        ws.set_column(4, 5, 36)
-        ws.freeze_panes(3, 0)
-    except BaseException:
-        wb.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        con.close()
+    with open_snapshot(settings) as con:
+        wb = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True, "nan_inf_to_errors": True})
+        try:
+            fmt = _formats(wb)
+            sources: list[dict[str, Any]] = []
+            for sheet, tables in sheet_specs(ctx):
+                sources += _write_sheet(wb, con, ctx, sheet, tables, fmt)
+            _charts(wb, wb.get_worksheet_by_name("Summary"), ctx, con, sources)
+            _write_sources(wb, sources, fmt)
+        except BaseException:
+            wb.close()
+            tmp.unlink(missing_ok=True)
+            raise
     wb.close()
     tmp.replace(path)
     return path
 
 
-def _write(ws, i: int, j: int, column: str, v, fmt) -> int:
+def _formats(wb: Any) -> dict[str, Any]:
+    """Cell formats by name: titles, headers, and one number format per unit."""
+    return {"title": wb.add_format({"bold": True, "font_size": 13}),
+            "head": wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True,
+                                   "valign": "top"}),
+            "money": wb.add_format({"num_format": "#,##0"}), "energy": wb.add_format({"num_format": "#,##0"}),
+            "rate": wb.add_format({"num_format": "#,##0.0000"}), "price": wb.add_format({"num_format": "#,##0.00"}),
+            "int": wb.add_format({"num_format": "0"}), "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "text": wb.add_format({}), "note": wb.add_format({"italic": True, "font_color": "#555555"})}
+
+
+def _write_sheet(wb: Any, con: duckdb.DuckDBPyConnection, ctx: Context, sheet: str, tables: list[TableSpec],
+                 fmt: dict[str, Any]) -> list[dict[str, Any]]:
+    """One sheet: its tables one below the other, each the result of its SQL file; returns where each went."""
+    ws = wb.add_worksheet(sheet)
+    ws.write(0, 0, f"minetax — {sheet} — scenario {ctx.scenario}" + (f" vs {ctx.reform}" if ctx.reform else "")
+             + f", {ctx.first:%Y-%m} to {ctx.last:%Y-%m}, run {ctx.run_id}", fmt["title"])
+    row, first_head = 2, None
+    widths: dict[int, int] = {}
+    sources = []
+    for title, sql_file, params in tables:
+        df = con.execute(db.sql_text(sql_file), params).df()
+        ws.write(row, 0, title, fmt["note"])
+        head = row + 1
+        first_head = first_head if first_head is not None else head
+        for j, c in enumerate(df.columns):
+            ws.write(head, j, label(c), fmt["head"])
+            widths[j] = max(widths.get(j, 8), min(len(label(c)) + 2, 40))
+        for i, rec in enumerate(df.itertuples(index=False), start=head + 1):
+            for j, (c, v) in enumerate(zip(df.columns, rec, strict=True)):
+                widths[j] = max(widths.get(j, 8), min(_write(ws, i, j, c, v, fmt), 60))
+        sources.append({"sheet": sheet, "title": title, "header_row": head + 1, "rows": len(df), "sql": sql_file,
+                        "params": params})
+        row = head + len(df) + 3
+    for j, w in widths.items():
+        ws.set_column(j, j, w)
+    top = first_head if first_head is not None else 2
+    ws.freeze_panes(top + 1, 0)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # printed (or converted to PDF): all columns on the page width
+    ws.repeat_rows(top)
+    return sources
+
+
+def _write_sources(wb: Any, sources: list[dict[str, Any]], fmt: dict[str, Any]) -> None:
+    """The Sources sheet: sheet, table, first row, SQL file and parameters of every table."""
+    ws = wb.add_worksheet("Sources")
+    ws.write(0, 0, "Where every table comes from: the SQL file (sql/export/) run on the published snapshot with "
+                   "these parameters; `minetax sql -f` reproduces it.", fmt["title"])
+    for j, c in enumerate(("sheet", "table", "header row", "rows", "sql file", "parameters")):
+        ws.write(2, j, c, fmt["head"])
+    for i, src in enumerate(sources, start=3):
+        for j, v in enumerate((src["sheet"], src["title"], src["header_row"], src["rows"], src["sql"],
+                               json.dumps(src["params"]))):
+            ws.write(i, j, v)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 60)
+    ws.set_column(4, 5, 36)
+    ws.freeze_panes(3, 0)
+
+
+def _write(ws: Any, i: int, j: int, column: str, v: Any, fmt: dict[str, Any]) -> int:
     """Write one cell with a format chosen by the column's unit; return the displayed width."""
     if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v is pd.NaT:
         ws.write_blank(i, j, None)
@@ -235,7 +244,7 @@ def _write(ws, i: int, j: int, column: str, v, fmt) -> int:
     return len(str(v)) + 1
 
 
-def _charts(wb, ws, ctx: Context, con, sources) -> None:
+def _charts(wb: Any, ws: Any, ctx: Context, con: duckdb.DuckDBPyConnection, sources: list[dict[str, Any]]) -> None:
     """Native charts on the Summary sheet: revenue by year (with band) and by scheme (stacked)."""
     by_year = next(s for s in sources if s["sheet"] == "Summary" and s["sql"].endswith("summary_by_year.sql"))
     r0, n = by_year["header_row"], by_year["rows"]

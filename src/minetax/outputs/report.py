@@ -9,6 +9,7 @@ import html
 import io
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,11 @@ from minetax.config import Settings
 from minetax.outputs.export import Context, label
 from minetax.outputs.files import output_path
 from minetax.publish.query import open_snapshot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Rect = tuple[float, float, float, float]  # left, bottom, width, height as fractions of the page
 
 BLUE, GREY, ORANGE = "#2F5597", "#A6A6A6", "#C55A11"
 
@@ -32,25 +38,30 @@ def _data(settings: Settings, ctx: Context) -> dict[str, pd.DataFrame]:
         files |= {"comparison": ("export/comparison.sql", r), "windows": ("export/budget_windows.sql", r)}
     if ctx.has_forecast:
         files |= {"forecast": ("export/forecast_by_year.sql", s)}
-    con = open_snapshot(settings)
-    try:
+    with open_snapshot(settings) as con:
         return {k: con.execute(db.sql_text(f), p).df() for k, (f, p) in files.items()}
-    finally:
-        con.close()
 
 
 def _bn(v: float) -> float:
     return v / 1e9
 
 
-def charts(ctx: Context, d: dict) -> list[tuple[str, object]]:
+def charts(ctx: Context, d: dict[str, pd.DataFrame]) -> list[tuple[str, Figure]]:
     """(caption, matplotlib figure) for each chart."""
     import matplotlib
 
     matplotlib.use("Agg")
+    out = [_revenue_chart(ctx, d), _scheme_chart(ctx, d)]
+    if ctx.reform:
+        out.append(_comparison_chart(ctx, d))
+    if "forecast" in d:
+        out.append(_forecast_chart(ctx, d))
+    return out + _gap_charts(d)
+
+
+def _revenue_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figure]:
     import matplotlib.pyplot as plt
 
-    out = []
     q = d["quarters"]
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     x = pd.to_datetime(q.quarter)
@@ -60,7 +71,11 @@ def charts(ctx: Context, d: dict) -> list[tuple[str, object]]:
     ax.set_title(f"Revenue over time, all schemes — {ctx.scenario}")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
-    out.append(("Revenue by quarter (monthly accruals summed), with the band from estimated inputs.", fig))
+    return "Revenue by quarter (monthly accruals summed), with the band from estimated inputs.", fig
+
+
+def _scheme_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figure]:
+    import matplotlib.pyplot as plt
 
     sch = d["schemes"].pivot_table(index="year", columns="scheme_id", values="tax_kzt", aggfunc="sum").fillna(0)
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
@@ -73,45 +88,55 @@ def charts(ctx: Context, d: dict) -> list[tuple[str, object]]:
     ax.set_title(f"Revenue by scheme and year — {ctx.scenario}")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    out.append(("Revenue by scheme and year (central estimate).", fig))
+    return "Revenue by scheme and year (central estimate).", fig
 
-    if ctx.reform:
-        c = d["comparison"].groupby("year")[["tax_baseline_kzt", "tax_reform_kzt", "difference_kzt"]].sum()
-        fig, ax = plt.subplots(figsize=(7.5, 3.4))
-        xs = range(len(c))
-        ax.bar([i - 0.2 for i in xs], _bn(c.tax_baseline_kzt), width=0.4, color=GREY, label=ctx.scenario)
-        ax.bar([i + 0.2 for i in xs], _bn(c.tax_reform_kzt), width=0.4, color=BLUE, label=ctx.reform)
-        for i, v in zip(xs, c.difference_kzt, strict=True):
-            if abs(v) >= 0.5:
-                ax.annotate(f"{_bn(v):+,.1f}", (i + 0.2, _bn(c.tax_reform_kzt.iloc[i])), ha="center", va="bottom",
-                            fontsize=8)
-        ax.set_xticks(list(xs), c.index.astype(str))
-        ax.set_ylabel("billion KZT")
-        ax.set_title(f"Baseline vs reform — {ctx.reform} vs {ctx.scenario}")
-        ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=8)
-        out.append(("Baseline vs reform by year, all schemes; labels: difference in billion KZT.", fig))
 
-    if "forecast" in d:
-        f = d["forecast"][d["forecast"].scheme_id == "all schemes"]
-        fig, ax = plt.subplots(figsize=(7.5, 3.4))
-        ys = f.year.astype(int)
-        ax.fill_between(ys, _bn(f.p10_kzt), _bn(f.p90_kzt), color=BLUE, alpha=0.2, label="P10–P90")
-        ax.plot(ys, _bn(f.p50_kzt), color=BLUE, marker="o", label="P50 (median)")
-        ax.plot(ys, _bn(f.mean_kzt), color=ORANGE, linestyle="--", label="mean")
-        hist = d["years"]
-        ax.plot(hist.year.astype(int), _bn(hist.tax_kzt), color="black", marker="s", label="estimated (past)")
-        ax.set_xticks(list(hist.year.astype(int)) + list(ys))
-        ax.set_ylabel("billion KZT")
-        ax.set_title(f"Revenue forecast, all schemes — {ctx.scenario} ({int(f.runs.iloc[0])} draws, "
-                     f"seed {int(f.seed.iloc[0])})")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        out.append(("Fan chart: the forecast's P10–P90 band, median and mean for the fleet of the forecast file "
-                    "(its capacity path); past points: the estimates for the farms in the data.", fig))
+def _comparison_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figure]:
+    import matplotlib.pyplot as plt
 
-    g = d["gap"]
-    for scheme_id, gs in g.groupby("scheme_id"):
+    c = d["comparison"].groupby("year")[["tax_baseline_kzt", "tax_reform_kzt", "difference_kzt"]].sum()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    xs = range(len(c))
+    ax.bar([i - 0.2 for i in xs], _bn(c.tax_baseline_kzt), width=0.4, color=GREY, label=ctx.scenario)
+    ax.bar([i + 0.2 for i in xs], _bn(c.tax_reform_kzt), width=0.4, color=BLUE, label=ctx.reform)
+    for i, v in zip(xs, c.difference_kzt, strict=True):
+        if abs(v) >= 0.5:
+            ax.annotate(f"{_bn(v):+,.1f}", (i + 0.2, _bn(c.tax_reform_kzt.iloc[i])), ha="center", va="bottom",
+                        fontsize=8)
+    ax.set_xticks(list(xs), c.index.astype(str))
+    ax.set_ylabel("billion KZT")
+    ax.set_title(f"Baseline vs reform — {ctx.reform} vs {ctx.scenario}")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return "Baseline vs reform by year, all schemes; labels: difference in billion KZT.", fig
+
+
+def _forecast_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figure]:
+    import matplotlib.pyplot as plt
+
+    f = d["forecast"][d["forecast"].scheme_id == "all schemes"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    ys = f.year.astype(int)
+    ax.fill_between(ys, _bn(f.p10_kzt), _bn(f.p90_kzt), color=BLUE, alpha=0.2, label="P10–P90")
+    ax.plot(ys, _bn(f.p50_kzt), color=BLUE, marker="o", label="P50 (median)")
+    ax.plot(ys, _bn(f.mean_kzt), color=ORANGE, linestyle="--", label="mean")
+    hist = d["years"]
+    ax.plot(hist.year.astype(int), _bn(hist.tax_kzt), color="black", marker="s", label="estimated (past)")
+    ax.set_xticks(list(hist.year.astype(int)) + list(ys))
+    ax.set_ylabel("billion KZT")
+    ax.set_title(f"Revenue forecast, all schemes — {ctx.scenario} ({int(f.runs.iloc[0])} draws, "
+                 f"seed {int(f.seed.iloc[0])})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ("Fan chart: the forecast's P10–P90 band, median and mean for the fleet of the forecast file "
+            "(its capacity path); past points: the estimates for the farms in the data.", fig)
+
+
+def _gap_charts(d: dict[str, pd.DataFrame]) -> list[tuple[str, Figure]]:
+    import matplotlib.pyplot as plt
+
+    out = []
+    for scheme_id, gs in d["gap"].groupby("scheme_id"):
         fig, ax = plt.subplots(figsize=(7.5, 3.0))
         ys = gs.year.astype(str)
         ax.bar(ys, _bn(gs.topdown_tax_kzt), color=BLUE, alpha=0.8, label="top-down (central)")
@@ -202,22 +227,22 @@ def write_pdf(settings: Settings, ctx: Context, out: Path, force: bool) -> Path:
         page = plt.figure(figsize=a4)
         page.text(0.07, 0.95, _title(ctx), fontsize=15, weight="bold")
         page.text(0.07, 0.925, _subtitle(ctx), fontsize=8.5, color="#555555")
-        _table(page, [0.07, 0.80, 0.86, 0.10], _fmt_table(d["years"]), "Revenue by year, all schemes (KZT)")
-        _place(page, figs[0][1], [0.07, 0.43, 0.86, 0.33], figs[0][0])
-        _place(page, figs[1][1], [0.07, 0.05, 0.86, 0.33], figs[1][0])
+        _table(page, (0.07, 0.80, 0.86, 0.10), _fmt_table(d["years"]), "Revenue by year, all schemes (KZT)")
+        _place(page, figs[0][1], (0.07, 0.43, 0.86, 0.33), figs[0][0])
+        _place(page, figs[1][1], (0.07, 0.05, 0.86, 0.33), figs[1][0])
         pdf.savefig(page)
         plt.close(page)
         rest = figs[2:]
         for i in range(0, len(rest), 2):
             page = plt.figure(figsize=a4)
             for j, (caption, fig) in enumerate(rest[i:i + 2]):
-                _place(page, fig, [0.07, 0.55 - 0.48 * j, 0.86, 0.38], caption)
+                _place(page, fig, (0.07, 0.55 - 0.48 * j, 0.86, 0.38), caption)
             pdf.savefig(page)
             plt.close(page)
         if ctx.reform:
             page = plt.figure(figsize=a4)
             page.text(0.07, 0.95, f"Budget windows — {ctx.reform} vs {ctx.scenario}", fontsize=13, weight="bold")
-            _table(page, [0.07, 0.55, 0.86, 0.36], _fmt_table(d["windows"]), "1, 3 and 5-year totals from the first "
+            _table(page, (0.07, 0.55, 0.86, 0.36), _fmt_table(d["windows"]), "1, 3 and 5-year totals from the first "
                    "year the reform differs (KZT)")
             pdf.savefig(page)
             plt.close(page)
@@ -225,7 +250,7 @@ def write_pdf(settings: Settings, ctx: Context, out: Path, force: bool) -> Path:
         page = plt.figure(figsize=a4)
         page.text(0.07, 0.95, "Key assumptions and legal references", fontsize=13, weight="bold")
         rules = _fmt_table(d["rules"][["scheme_id", "kind", "name", "valid_from", "rate", "rate_unit", "status"]])
-        _table(page, [0.07, 0.50, 0.86, 0.42], rules.head(40), "Scheme parameters used")
+        _table(page, (0.07, 0.50, 0.86, 0.42), rules.head(40), "Scheme parameters used")
         y = 0.46
         for r in d["refs"].itertuples():
             for k, line in enumerate(textwrap.wrap(f"{r.scheme_id} ({r.status}): {r.reference}", 110)):
@@ -239,7 +264,7 @@ def write_pdf(settings: Settings, ctx: Context, out: Path, force: bool) -> Path:
     return path
 
 
-def _place(page, fig, rect, caption: str) -> None:
+def _place(page: Figure, fig: Figure, rect: Rect, caption: str) -> None:
     """Draw a chart into a page: render it to an image and show it in an axes at rect."""
     import matplotlib.image as mpimg
 
@@ -253,7 +278,7 @@ def _place(page, fig, rect, caption: str) -> None:
     page.text(rect[0], rect[1] - 0.012, caption, fontsize=7.5, color="#555555")
 
 
-def _table(page, rect, df: pd.DataFrame, title: str) -> None:
+def _table(page: Figure, rect: Rect, df: pd.DataFrame, title: str) -> None:
     ax = page.add_axes(rect)
     ax.axis("off")
     ax.set_title(title, fontsize=9.5, loc="left")
@@ -274,8 +299,8 @@ def _table(page, rect, df: pd.DataFrame, title: str) -> None:
             cell.set_text_props(weight="bold")
         if not numeric[c]:
             cell.set_text_props(ha="left")
-            cell._loc = "left"
+            cell._loc = "left"  # type: ignore[attr-defined]  # private: Cell keeps its alignment only there
 
 
-def _looks_numeric(v) -> bool:
+def _looks_numeric(v: object) -> bool:
     return str(v).replace(",", "").replace(".", "").replace("-", "").replace("+", "").isdigit() or str(v) == ""

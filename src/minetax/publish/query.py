@@ -55,8 +55,9 @@ def open_snapshot(settings: Settings, memory: str = DEFAULT_MEMORY) -> duckdb.Du
     path = settings.published_path
     if not path.exists():
         raise MinetaxError(f"nothing published yet under {settings.home}; run `minetax run` first")
-    config = {"enable_external_access": False, "memory_limit": check_memory(memory),
-              "threads": min(MAX_THREADS, os.cpu_count() or 1), "temp_directory": "", "lock_configuration": True}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "enable_external_access": False, "memory_limit": check_memory(memory),
+        "threads": min(MAX_THREADS, os.cpu_count() or 1), "temp_directory": "", "lock_configuration": True}
     try:
         return duckdb.connect(str(path), read_only=True, config=config)
     except duckdb.Error as e:
@@ -202,7 +203,8 @@ def _syntax_position(sql: str) -> str:
     """'line L, column C' of a syntax error, from DuckDB's parser (json_serialize_sql gives the byte offset)."""
     try:
         with duckdb.connect(config={"enable_external_access": False}) as con:
-            found = json.loads(con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()[0])
+            (serialized,) = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchall()[0]
+        found = json.loads(serialized)
         before = sql.encode()[:int(found["position"])].decode(errors="ignore")
     except (duckdb.Error, KeyError, TypeError, ValueError):
         return "an unknown position"
@@ -255,8 +257,7 @@ def run_query(settings: Settings, sql: str, params: dict | None = None, *, timeo
     echoed in an error)."""
     if not (math.isfinite(timeout) and timeout > 0):
         raise MinetaxError(f"--timeout takes a number of seconds above 0, got {timeout:g}")
-    con = open_snapshot(settings, memory)
-    try:
+    with open_snapshot(settings, memory) as con:
         check_statements(con, sql, source)
         try:
             return _execute(con, sql, params, timeout)
@@ -269,5 +270,3 @@ def run_query(settings: Settings, sql: str, params: dict | None = None, *, timeo
             raise MinetaxError("query interrupted") from e
         except duckdb.Error as e:
             raise MinetaxError(f"query failed: {_message(e, sql, source)}") from e
-    finally:
-        con.close()

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from minetax.config import Settings
 
@@ -30,7 +31,7 @@ def write(settings: Settings, record: dict) -> None:
         os.replace(tmp, d / f"{record['run_id']}.json")
 
 
-def _alive(pid) -> bool:
+def _alive(pid: Any) -> bool:  # as read from a JSON record: anything
     try:
         os.kill(int(pid), 0)
     except (OSError, ValueError, TypeError):

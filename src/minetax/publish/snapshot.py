@@ -32,14 +32,11 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
             crashpoint("publish:tables")
         finally:
             con.execute("DETACH pub").fetchall()
-        snap = duckdb.connect(str(tmp))
-        try:
+        with duckdb.connect(str(tmp)) as snap:
             db.run_file(snap, "publish/views.sql")
             db.run_file(snap, "publish/comments.sql")
             snap.execute("CHECKPOINT").fetchall()
             crashpoint("publish:views")
-        finally:
-            snap.close()
         os.replace(tmp, settings.published_path)
     except BaseException:
         for leftover in settings.published_dir.glob(f"{tmp.name}*"):  # the file and its WAL: nothing half-written

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from minetax.errors import MinetaxError
 
@@ -75,15 +76,15 @@ def get_json(url: str, timeout: float = 10.0, retries: int = 3, backoff: float =
 
 
 def fetch_network(base_url: str, start: dt.date, end: dt.date, page_size: int = 1000, key: str | None = None,
-                  **http) -> list[dict]:
+                  **http: Any) -> list[dict[str, Any]]:
     """Daily network rows in [start, end] in the network_daily format, following next_page_url."""
     params = {"assets": "btc", "metrics": ",".join(METRICS), "frequency": "1d", "start_time": start.isoformat(),
               "end_time": end.isoformat(), "page_size": page_size}
     if key:
         params["api_key"] = key
     query = urllib.parse.urlencode(params)
-    url = f"{base_url.rstrip('/')}/timeseries/asset-metrics?{query}"
-    rows = []
+    url: str | None = f"{base_url.rstrip('/')}/timeseries/asset-metrics?{query}"
+    rows: list[dict[str, Any]] = []
     while url:
         page = get_json(url, **http)
         if not isinstance(page.get("data"), list):

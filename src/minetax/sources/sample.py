@@ -9,7 +9,9 @@ Readings are streamed to Parquet one farm at a time, so any size fits in memory.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +71,10 @@ def make_farms(n: int, seed: int) -> list[Farm]:
     farms = [Farm(*t) for t in TEMPLATES[: min(n, len(TEMPLATES))]]
     rng = np.random.default_rng(seed)
     for i in range(len(TEMPLATES), n):
-        t = list(TEMPLATES[i % len(TEMPLATES)])
-        t[0], t[1] = f"KZ-F{i + 1:05d}", f"{t[1]} {i // len(TEMPLATES) + 1}"
-        t[7] = round(float(t[7]) * rng.uniform(0.3, 2.0), 1)
-        farms.append(Farm(*t))
+        template = Farm(*TEMPLATES[i % len(TEMPLATES)])
+        farms.append(dataclasses.replace(
+            template, farm_id=f"KZ-F{i + 1:05d}", name=f"{template.name} {i // len(TEMPLATES) + 1}",
+            capacity_mw=round(float(template.capacity_mw) * rng.uniform(0.3, 2.0), 1)))
     return farms
 
 
@@ -89,7 +91,8 @@ def _monthly_tariff(months: np.ndarray, profile: str, rng: np.random.Generator) 
     return np.full(len(t), rng.uniform(3.5, 5.5))  # own renewables: running cost only
 
 
-def farm_readings(farm: Farm, start: np.datetime64, end: np.datetime64, minutes: int, seed: int):
+def farm_readings(farm: Farm, start: np.datetime64, end: np.datetime64, minutes: int, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Arrays of ts_start, ts_end, kWh, price for one farm over [start, end)."""
     rng = np.random.default_rng([seed, int(farm.farm_id.split("F")[-1])])
     first = max(start, np.datetime64(farm.commissioned_on, "m"))
@@ -124,7 +127,7 @@ def farm_readings(farm: Farm, start: np.datetime64, end: np.datetime64, minutes:
     return ts, ts + step, kwh, price
 
 
-def farm_hashrate(farm: Farm, ts, kwh, seed: int):
+def farm_hashrate(farm: Farm, ts: np.ndarray, kwh: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Daily reported hashrate (TH/s) from energy, the farm's own efficiency and noise."""
     rng = np.random.default_rng([seed, 7, int(farm.farm_id.split("F")[-1])])
     days, inverse = np.unique(ts.astype("datetime64[D]"), return_inverse=True)
@@ -143,7 +146,8 @@ READING_SCHEMA = pa.schema([
 HASHRATE_SCHEMA = pa.schema([("farm_id", pa.string()), ("date", pa.date32()), ("hashrate_ths", pa.float64())])
 
 
-def generate(out: Path, farms: int, start: str, end: str, interval: str, seed: int, progress=None) -> dict:
+def generate(out: Path, farms: int, start: str, end: str, interval: str, seed: int,
+             progress: Callable[[int], object] | None = None) -> dict[str, int]:
     """Write farms.csv, energy_readings.parquet, farm_hashrate.parquet to `out`. `end` is inclusive (a day
     or a month YYYY-MM). Returns counts."""
     if interval not in INTERVALS:

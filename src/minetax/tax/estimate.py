@@ -1,4 +1,6 @@
-"""Model and tax: run sql/model_*.sql and sql/tax_*.sql for a scenario, then check the outputs.
+"""Estimate a scenario: which months to recompute (plan and state), the model stage (minetax.model.run), the tax
+stage (sql/tax/, run by minetax.graph: the files needed for tax.estimates and tax.estimates_country, the scheme
+files once per scheme), then the output checks (sql/checks/).
 
 Everything is written inside the run's transaction (minetax.pipeline); if an output suite fails,
 OutputValidationError is raised with the failing rows and the run is rolled back: nothing changes, nothing is
@@ -9,59 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 
 import duckdb
 
-from minetax import db
+from minetax import graph
 from minetax.errors import OutputValidationError
 from minetax.faults import crashpoint
-from minetax.load import segments
+from minetax.model import run as model_stage
 from minetax.publish import runs
+from minetax.tax import rates
 from minetax.tax.schemes import Scenario, Scheme
 from minetax.validate import checks
 from minetax.validate.suites import Report
-
-RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind", "name", "price_lo",
-                "price_lo_inclusive", "price_hi", "price_hi_inclusive", "when_connection",
-                "when_energy_source", "when_metered", "when_licensed", "when_capacity_mw_below", "rate", "status",
-                "reference"]
-
-
-def write_rate_rules(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
-    con.execute("DELETE FROM tax.rate_rules WHERE scheme_id = ? AND scheme_version = ?",
-                [scheme.scheme_id, scheme.version]).fetchall()
-    # a few rows: bound values
-    con.executemany(f"INSERT INTO tax.rate_rules ({', '.join(RULE_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' for _ in RULE_COLUMNS)})",
-                    [[r.get(c) for c in RULE_COLUMNS] for r in scheme.rate_rules()])
-
-
-def write_assumption_tables(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
-    """Temp tables the model SQL reads: price_path(date, multiplier), share_assumed(country, date, …)."""
-    a = scenario.assumptions
-    m = a.get("btc_price_multiplier", 1.0)
-    path = sorted(m.items()) if isinstance(m, dict) else [(dt.date(1900, 1, 1), m)]
-    con.execute("CREATE OR REPLACE TEMP TABLE price_path (date DATE, multiplier DOUBLE)").fetchall()
-    con.executemany("INSERT INTO price_path VALUES (?, ?)", [[d, float(v)] for d, v in path])
-    con.execute("CREATE OR REPLACE TEMP TABLE share_assumed (country VARCHAR, date DATE, low DOUBLE, "
-                "central DOUBLE, high DOUBLE, source VARCHAR)").fetchall()
-    hs = a.get("hashrate_share") or {}
-    rows = [[hs["country"], d, v["low"], v["central"], v["high"], v.get("source")]
-            for d, v in sorted((hs.get("assumed") or {}).items())]
-    if hs and not rows:  # observed shares only
-        rows = [[hs["country"], dt.date(1900, 1, 1), None, None, None, None]]
-    if rows:
-        con.executemany("INSERT INTO share_assumed VALUES (?, ?, ?, ?, ?, ?)", rows)
-
-
-def model_params(run_id: str, scenario: Scenario) -> dict:
-    a = scenario.assumptions
-    pue = a.get("pue", {})
-    band = a.get("unmetered_energy_band", {"low": 0.8, "high": 1.1})
-    return {"run_id": run_id, "scenario_id": scenario.scenario_id, "pue_low": float(pue.get("low", 1.01)),
-            "pue_central": float(pue.get("central", 1.10)), "pue_high": float(pue.get("high", 1.20)),
-            "fx_pair": a.get("fx_pair", "USD/KZT"), "efficiency": a.get("efficiency", "estimated"),
-            "band_low": float(band["low"]), "band_high": float(band["high"])}
 
 
 def behaviour_on(scenario: Scenario) -> bool:
@@ -105,12 +67,17 @@ def whole_periods(lo: dt.date, hi: dt.date, scenario: Scenario) -> tuple[dt.date
     return start, dt.date(hi.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
 
 
-def plan(con: duckdb.DuckDBPyConnection, scenario: Scenario, window=None) -> tuple[tuple | None, str]:
+Window = tuple[dt.date, dt.date]  # first and last month (first days), inclusive
+Progress = Callable[[str], None] | None
+
+
+def plan(con: duckdb.DuckDBPyConnection, scenario: Scenario, window: Window | None = None
+         ) -> tuple[Window | None, str]:
     """Which months to recompute: everything when the scenario, its schemes or the code changed (or on the first
     run); else the whole tax periods around the months whose inputs changed since; None when nothing changed.
     An explicit window (backfill) is widened to whole periods and used as it is."""
     if window:
-        lo, hi = whole_periods(*window, scenario)
+        lo, hi = whole_periods(window[0], window[1], scenario)
         return (lo, hi), f"{lo:%Y-%m}..{hi:%Y-%m} (backfill)"
     state = con.execute("SELECT scenario_version, change_seq FROM meta.scenario_state WHERE scenario_id = ?",
                         [scenario.scenario_id]).fetchall()
@@ -134,8 +101,8 @@ def _save_state(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
                 [scenario.scenario_id, state_version(scenario), runs.code_version(), dt.datetime.now()]).fetchall()
 
 
-def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, progress=None,
-             window=None) -> list[Report]:
+def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, progress: Progress = None,
+             window: Window | None = None) -> list[Report]:
     """Recompute the months that need it (see plan) inside the caller's transaction and check the outputs; raise
     OutputValidationError (with the reports) if a check fails: the caller rolls back."""
     months, label = plan(con, scenario, window)
@@ -145,11 +112,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, pr
     rng = {"m_from": months[0], "m_to": months[1]}
     if progress:
         progress(f"modelling {label}")
-    write_assumption_tables(con, scenario)
-    segments.window_view(con, months[0], months[1] + dt.timedelta(days=32))  # past the last month's end
-    mp = {**model_params(run_id, scenario), **rng}
-    db.run_file(con, "model/farm_month.sql", mp)
-    db.run_file(con, "model/country_month.sql", mp)
+    model_stage.run(con, run_id, scenario, *months)
     crashpoint("estimate:modelled")
     reports = [_check(con, "output.farm_month", "checks/farm_month.sql", {"scenario_id": scenario.scenario_id},
                       "model.farm_month")]
@@ -166,26 +129,27 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, pr
     return reports
 
 
-def _apply_schemes(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, rng: dict, progress) -> None:
-    con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()
+TAX_TARGETS = ("tax.estimates", "tax.estimates_country")
+
+
+def _apply_schemes(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, rng: dict,
+                   progress: Progress) -> None:
+    """The tax stage: every scheme's rules into tax.rate_rules, then the files that make TAX_TARGETS in graph order,
+    those of one scheme once per scheme (sql/tax/; minetax.graph)."""
+    con.execute("DROP TABLE IF EXISTS country_tax_month").fetchall()  # rows of the previous scenario
     for scheme in scenario.schemes:
-        if progress:
-            progress(f"applying {scheme.scheme_id}")
-        params = {**scheme_params(run_id, scenario, scheme), **rng}
-        write_rate_rules(con, scheme)
-        db.run_file(con, "tax/period_fx.sql", params)
-        db.run_file(con, "tax/estimates_month.sql", params)
-        db.run_file(con, "tax/country_tax_month.sql", params)
-    db.run_file(con, "tax/estimates_month_dynamic.sql", {"scenario_id": scenario.scenario_id, **rng,
-                                           "behaviour": behaviour_on(scenario)})
+        rates.write_rules(con, scheme)
+    if progress:
+        progress(f"applying {', '.join(s.scheme_id for s in scenario.schemes)}")
+    base = {"run_id": run_id, "scenario_id": scenario.scenario_id, "behaviour": behaviour_on(scenario), **rng}
+    each = [{**scheme_params(run_id, scenario, scheme), **rng} for scheme in scenario.schemes]
+    graph.run(con, "tax", base, each=each, targets=TAX_TARGETS)
 
 
 def _check_outputs(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, rng: dict) -> list[Report]:
     reports = []
     for scheme in scenario.schemes:
         params = {**scheme_params(run_id, scenario, scheme), **rng}
-        db.run_file(con, "tax/estimates.sql", params)
-        db.run_file(con, "tax/estimates_country.sql", params)
         for suite, check, target in (("output.estimates", "checks/estimates.sql", "tax.estimates"),
                                      ("output.reconcile", "checks/reconcile.sql", "reconcile"),
                                      ("output.country", "checks/country.sql", "tax.estimates_country")):

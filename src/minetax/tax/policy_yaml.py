@@ -17,7 +17,9 @@ import datetime as dt
 import hashlib
 import math
 import re
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,6 +33,11 @@ DATE_WITH_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d{2}")
 DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # scheme and scenario ids (they name files)
 
+# The checkers below take values as YAML gave them (Any: finding out what they are is their job) and `fail`, which
+# makes the error to raise from a message (the caller puts its file and kind in it).
+Fail = Callable[[str], SchemeError]
+Checker = Callable[[Fail, str, Any, bool], None]  # (fail, where, value, share of the base?): a parameter's value
+
 
 class _Refused(Exception):
     """A problem at a line of the file (1-based); turned into the caller's error with the file name."""
@@ -43,11 +50,12 @@ class _Refused(Exception):
 class StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors and aliases (at once, before anything is expanded) and deep nesting."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: yaml.Node | int | None) -> yaml.Node | None:
+        # index: an item's position in a list, a mapping value's key node, None for the document (the stub says int)
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             key = f"{index.value}: " if isinstance(index, yaml.ScalarNode) else ""  # a mapping's value: its key
@@ -58,7 +66,7 @@ class StrictLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise _Refused(event.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[arg-type]  # the stub's int: see above
         finally:
             self._depth -= 1
 
@@ -113,13 +121,13 @@ def read_policy(file: Path, kind: str, error: type[SchemeError] = SchemeError) -
     return doc, hashlib.sha256(raw).hexdigest()
 
 
-def _node_kind(node) -> str:
+def _node_kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     return "a mapping" if isinstance(node, yaml.MappingNode) else f"a single value ({node.value!r})"
 
 
-def _check_node(loader: StrictLoader, node, path: str) -> None:
+def _check_node(loader: StrictLoader, node: yaml.Node, path: str) -> None:
     """Walk the composed tree: tags, dates, keys (plain, unique) — with the line of each problem."""
     line = node.start_mark.line + 1
     where = f"{path}: " if path else ""
@@ -131,7 +139,7 @@ def _check_node(loader: StrictLoader, node, path: str) -> None:
         for i, item in enumerate(node.value):
             _check_node(loader, item, f"{path}[{i + 1}]")
     else:
-        seen: dict = {}
+        seen: dict[object, int] = {}  # key -> its line
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -150,7 +158,7 @@ def _check_node(loader: StrictLoader, node, path: str) -> None:
             _check_node(loader, value_node, f"{path}.{key_node.value}" if path else str(key_node.value))
 
 
-def _check_scalar(loader: StrictLoader, node, where: str, line: int) -> None:
+def _check_scalar(loader: StrictLoader, node: yaml.ScalarNode, where: str, line: int) -> None:
     if node.style is not None:  # quoted or block text: a string whatever it looks like
         return
     if DATE_WITH_TIME.match(node.value):
@@ -172,12 +180,12 @@ def _check_scalar(loader: StrictLoader, node, where: str, line: int) -> None:
 
 # ---- shape checks shared by the policy readers ---------------------------------------------------------------------
 
-def is_number(v) -> bool:
+def is_number(v: Any) -> bool:
     """A finite int or float (not a bool, not a string that looks like a number)."""
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def shown(v) -> str:
+def shown(v: Any) -> str:
     """A value as the message shows it, with its type where YAML might have surprised the author."""
     if isinstance(v, str):
         return f"{v[:60]!r} (a string)"
@@ -186,7 +194,7 @@ def shown(v) -> str:
     return repr(v)[:80]
 
 
-def check_keys(fail, where: str, mapping, allowed, required=()) -> None:
+def check_keys(fail: Fail, where: str, mapping: Any, allowed: Collection[str], required: Iterable[str] = ()) -> None:
     """Refuse a non-mapping, unknown keys and missing keys, naming the allowed keys."""
     if not isinstance(mapping, dict):
         raise fail(f"{where}: needs a mapping (key: value), got {shown(mapping)}")
@@ -198,12 +206,12 @@ def check_keys(fail, where: str, mapping, allowed, required=()) -> None:
         raise fail(f"{where}: missing key {missing[0]!r}")
 
 
-def check_bool(fail, where: str, v) -> None:
+def check_bool(fail: Fail, where: str, v: Any) -> None:
     if not isinstance(v, bool):
         raise fail(f"{where} must be true or false (unquoted), got {shown(v)}")
 
 
-def check_text(fail, where: str, v, optional: bool = False) -> None:
+def check_text(fail: Fail, where: str, v: Any, optional: bool = False) -> None:
     if optional and v is None:
         return
     if not isinstance(v, str) or not v.strip():
@@ -218,7 +226,7 @@ WHEN_LISTS = {"connection": CONNECTIONS, "energy_source": ENERGY_SOURCES}
 WHEN_BOOLS = ("metered", "licensed")
 
 
-def check_rate(fail, where: str, rate, share: bool) -> None:
+def check_rate(fail: Fail, where: str, rate: Any, share: bool) -> None:
     """A rate: a finite number >= 0, and at most 1 where it is a share of the base."""
     if not is_number(rate) or rate < 0:
         raise fail(f"{where}: rate must be a number >= 0, got {shown(rate)}")
@@ -226,7 +234,7 @@ def check_rate(fail, where: str, rate, share: bool) -> None:
         raise fail(f"{where}: rate is a share of the base and must be between 0 and 1 (got {rate})")
 
 
-def check_brackets(fail, where: str, value, share: bool) -> None:
+def check_brackets(fail: Fail, where: str, value: Any, share: bool) -> None:
     """[{up_to, inclusive, rate}, ..., {rate}]: up_to strictly increasing, the last bracket open."""
     if not isinstance(value, list) or not value:
         raise fail(f"{where}: brackets need a non-empty list")
@@ -251,7 +259,7 @@ def check_brackets(fail, where: str, value, share: bool) -> None:
             prev = up
 
 
-def _check_when(fail, where: str, w) -> None:
+def _check_when(fail: Fail, where: str, w: Any) -> None:
     if not isinstance(w, dict) or not w:
         raise fail(f"{where}: when must be a mapping of conditions, got {shown(w)}")
     for k, v in w.items():
@@ -269,9 +277,9 @@ def _check_when(fail, where: str, w) -> None:
                        f"{', '.join([*WHEN_LISTS, *WHEN_BOOLS, 'capacity_mw_below'])})")
 
 
-def check_rules(kind: str):
+def check_rules(kind: str) -> Checker:
     """The checker of a dated list of overrides ({name, when, rate}) or exemptions ({name, when})."""
-    def check(fail, where: str, value, share: bool) -> None:
+    def check(fail: Fail, where: str, value: Any, share: bool) -> None:
         if not isinstance(value, list):
             raise fail(f"{where}: {kind} need a list, got {shown(value)}")
         for i, o in enumerate(value):
@@ -289,13 +297,14 @@ def check_rules(kind: str):
 
 # ---- scenario assumptions -------------------------------------------------------------------------------------------
 
+HASHRATE_SHARE_KEYS = {"country", "assumed"}
 # assumption -> the keys its block may have (None: a single value)
-ASSUMPTIONS = {"pue": {"low", "central", "high"}, "efficiency": None, "fx_pair": None, "btc_price_multiplier": None,
-               "hashrate_share": {"country", "assumed"}, "behaviour": {"enabled"},
-               "unmetered_energy_band": {"low", "high"}}
+ASSUMPTIONS: dict[str, set[str] | None] = {
+    "pue": {"low", "central", "high"}, "efficiency": None, "fx_pair": None, "btc_price_multiplier": None,
+    "hashrate_share": HASHRATE_SHARE_KEYS, "behaviour": {"enabled"}, "unmetered_energy_band": {"low", "high"}}
 
 
-def _check_fraction_band(fail, where: str, v, keys: tuple) -> None:
+def _check_fraction_band(fail: Fail, where: str, v: Any, keys: tuple[str, ...]) -> None:
     check_keys(fail, where, v, {*keys, "source"}, keys)
     nums = [v[k] for k in keys]
     if not (all(is_number(x) and 0 <= x <= 1 for x in nums) and nums == sorted(nums)):
@@ -303,7 +312,7 @@ def _check_fraction_band(fail, where: str, v, keys: tuple) -> None:
     check_text(fail, f"{where}.source", v.get("source"), optional=True)
 
 
-def check_assumptions(a: dict, fail) -> None:
+def check_assumptions(a: dict[str, Any], fail: Fail) -> None:
     """A scenario's assumptions (merged over its base's): known names, known keys in each block, plausible values."""
     unknown = set(a) - set(ASSUMPTIONS)
     if unknown:
@@ -329,7 +338,7 @@ def check_assumptions(a: dict, fail) -> None:
         raise fail("assumptions.unmetered_energy_band needs 0 < low <= 1 <= high")
     hs = a.get("hashrate_share")
     if hs is not None:
-        check_keys(fail, "assumptions.hashrate_share", hs, ASSUMPTIONS["hashrate_share"], ("country",))
+        check_keys(fail, "assumptions.hashrate_share", hs, HASHRATE_SHARE_KEYS, ("country",))
         check_text(fail, "assumptions.hashrate_share.country", hs["country"])
         assumed = hs.get("assumed") or {}
         if not isinstance(assumed, dict):

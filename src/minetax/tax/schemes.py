@@ -16,11 +16,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from minetax.config import SCENARIOS_DIR, SCHEMES_DIR
 from minetax.errors import SchemeError
 from minetax.tax.policy_yaml import (
     SAFE_ID,
+    Checker,
+    Fail,
     check_assumptions,
     check_brackets,
     check_keys,
@@ -136,7 +139,7 @@ def _bracket_rows(brackets: list[dict]) -> list[dict]:
     return rows
 
 
-def _label(lo, lo_incl, hi, hi_incl) -> str:
+def _label(lo: float | None, lo_incl: bool, hi: float | None, hi_incl: bool) -> str:
     if lo is None and hi is None:
         return "flat"
     parts = []
@@ -157,19 +160,19 @@ def _when_row(kind: str, o: dict) -> dict:
 
 # ---- checking -------------------------------------------------------------------------------
 
-def _failer(file: Path, kind: str = "scheme"):
+def _failer(file: Path, kind: str = "scheme") -> Fail:
     return lambda msg: SchemeError(f"{kind} refused: {file.name}: {msg}")
 
 
-CHECKERS = {"brackets": check_brackets, "rate": check_rate, "overrides": check_rules("overrides"),
-            "exemptions": check_rules("exemptions")}
+CHECKERS: dict[str, Checker] = {"brackets": check_brackets, "rate": check_rate, "overrides": check_rules("overrides"),
+                                "exemptions": check_rules("exemptions")}
 
 
 def allowed_parameters(family: str) -> set[str]:
     return {FAMILIES[family][0], "overrides", "exemptions"}
 
 
-def _check_head(fail, doc: dict, file: Path) -> None:
+def _check_head(fail: Fail, doc: dict[str, Any], file: Path) -> None:
     """Top-level keys: present, known, of the right type, consistent with the family."""
     check_keys(fail, "top level", doc, SCHEME_KEYS, SCHEME_REQUIRED)
     for key in ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period"):
@@ -199,7 +202,7 @@ def _check_head(fail, doc: dict, file: Path) -> None:
         raise fail(f"tax_period must be one of {', '.join(TAX_PERIODS)}, got {shown(doc['tax_period'])}")
 
 
-def _check_unit(fail, where: str, p: dict, pname: str, rate_unit: str) -> None:
+def _check_unit(fail: Fail, where: str, p: dict[str, Any], pname: str, rate_unit: str) -> None:
     """A parameter's unit (optional) is the scheme's rate unit; a share may say of what ("share of …")."""
     if "unit" in p:
         unit = p["unit"]
@@ -212,7 +215,7 @@ def _check_unit(fail, where: str, p: dict, pname: str, rate_unit: str) -> None:
                    f"(got {shown(p['price_unit'])})")
 
 
-def _check_values(fail, where: str, pname: str, values, family: str) -> None:
+def _check_values(fail: Fail, where: str, pname: str, values: Any, family: str) -> None:
     if not isinstance(values, dict) or not values:
         raise fail(f"{where}: needs values keyed by date (YYYY-MM-01)")
     dates = list(values)
@@ -232,7 +235,7 @@ def _check_values(fail, where: str, pname: str, values, family: str) -> None:
         CHECKERS[pname](fail, ew, entry["value"], family in SHARE_FAMILIES)
 
 
-def _check_reference(fail, where: str, ref) -> None:
+def _check_reference(fail: Fail, where: str, ref: Any) -> None:
     if not isinstance(ref, dict) or not ref.get("title"):
         raise fail(f"{where}: reference needs a title (and a url)")
     check_keys(fail, where, ref, REFERENCE_KEYS)
@@ -273,7 +276,7 @@ def _make(doc: dict, file: Path, version: str) -> Scheme:
 
 
 def check_id(kind: str, ident: str) -> None:
-    if not isinstance(ident, str) or not SAFE_ID.match(ident):
+    if not SAFE_ID.match(ident):
         raise SchemeError(f"{kind} id {ident!r}: use letters, digits, - and _ only (at most 64)")
 
 
@@ -285,7 +288,7 @@ def load_scheme(scheme_id: str, schemes_dir: Path = SCHEMES_DIR) -> Scheme:
     return _make(doc, file, sha)
 
 
-def _patch_entry(fail, where: str, v, reference):
+def _patch_entry(fail: Fail, where: str, v: object, reference: dict[str, Any] | None) -> dict[str, Any]:
     if isinstance(v, dict):  # a full entry {value, status, reference}, taken as given
         check_keys(fail, where, v, ENTRY_KEYS, ("value",))
         return copy.deepcopy(v)
@@ -294,8 +297,9 @@ def _patch_entry(fail, where: str, v, reference):
     return {"value": copy.deepcopy(v), "status": "proposed", "reference": reference}
 
 
-def apply_reform(scheme: Scheme, patch: dict, scenario_file: Path, reference: dict | None) -> Scheme:
-    """Patch {parameter: {date: value or {value, status, reference}}} into a scheme; check the result whole."""
+def apply_reform(scheme: Scheme, patch: object, scenario_file: Path, reference: dict[str, Any] | None) -> Scheme:
+    """Patch {parameter: {date: value or {value, status, reference}}} into a scheme; check the result whole.
+    `patch` is as the scenario file gave it: its shape is checked here."""
     fail = _failer(scenario_file, "scenario")
     where = f"reforms.{scheme.scheme_id}"
     if not isinstance(patch, dict) or not patch:
@@ -323,7 +327,7 @@ def apply_reform(scheme: Scheme, patch: dict, scenario_file: Path, reference: di
     return _make(doc, scheme.file, version)
 
 
-def str_keys(obj):
+def str_keys(obj: object) -> object:
     if isinstance(obj, dict):
         return {str(k): str_keys(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -331,7 +335,7 @@ def str_keys(obj):
     return obj
 
 
-def _check_scenario_doc(doc: dict, fail, scenario_id: str, dirs: tuple[Path, Path]) -> None:
+def _check_scenario_doc(doc: dict[str, Any], fail: Fail, scenario_id: str, dirs: tuple[Path, Path]) -> None:
     """The scenario's own keys: known, typed; its base and schemes exist."""
     check_keys(fail, "top level", doc, SCENARIO_KEYS, ("scenario_id",))
     if doc["scenario_id"] != scenario_id:
@@ -354,7 +358,7 @@ def _check_scenario_doc(doc: dict, fail, scenario_id: str, dirs: tuple[Path, Pat
 
 
 def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR, schemes_dir: Path = SCHEMES_DIR,
-                  _seen: tuple = ()) -> Scenario:
+                  _seen: tuple[str, ...] = ()) -> Scenario:
     check_id("scenario", scenario_id)
     file = scenarios_dir / f"{scenario_id}.yaml"
     if not file.exists():

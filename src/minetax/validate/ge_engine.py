@@ -12,8 +12,12 @@ import json
 import logging
 import os
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from minetax.validate.suites import Report, describe, load_suite_doc, result_column
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -33,7 +37,7 @@ class Validator:
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         return gx, ctx, ctx.data_sources.add_pandas("minetax")
 
-    def validate(self, suite_name: str, df, target: str) -> Report:
+    def validate(self, suite_name: str, df: pd.DataFrame, target: str) -> Report:
         gx, ctx, source = self._gx
         doc = load_suite_doc(suite_name)
         suite = gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"], meta=doc.get("meta"))

@@ -33,7 +33,7 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def literal(value) -> str:
+def literal(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
@@ -67,12 +67,12 @@ def unexpected(cfg: dict, types: dict[str, str] | None = None) -> str:
             return f"{col} = {literal(others[0])}" if others else "false"
         return f"{present} AND {col} NOT IN ({', '.join(literal(v) for v in allowed)})"
     if etype == "expect_column_values_to_be_between":
-        ok = []
+        bounds: list[str] = []
         if kw.get("min_value") is not None:
-            ok.append(f"{col} {'>' if kw.get('strict_min') else '>='} {literal(kw['min_value'])}")
+            bounds.append(f"{col} {'>' if kw.get('strict_min') else '>='} {literal(kw['min_value'])}")
         if kw.get("max_value") is not None:
-            ok.append(f"{col} {'<' if kw.get('strict_max') else '<='} {literal(kw['max_value'])}")
-        return f"{present} AND NOT ({' AND '.join(ok) or 'TRUE'})"
+            bounds.append(f"{col} {'<' if kw.get('strict_max') else '<='} {literal(kw['max_value'])}")
+        return f"{present} AND NOT ({' AND '.join(bounds) or 'TRUE'})"
     if etype == "expect_column_values_to_match_regex":
         return f"{present} AND NOT regexp_matches(CAST({col} AS VARCHAR), {literal(kw['regex'])})"
     raise ValueError(f"{etype} is not a row rule")

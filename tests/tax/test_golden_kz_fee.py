@@ -1,9 +1,9 @@
-"""The Kazakhstan fee against hand-computed golden cases (tests/golden/kz_fee_cases.yaml)."""
+"""The Kazakhstan fee against hand-computed golden cases (tests/golden/kz_fee_cases.yaml), through the three
+consumers of the one rate model: the farm tax of a run, the top-down country tax, and the forecast's call."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -11,9 +11,11 @@ import yaml
 
 from minetax import pipeline
 from minetax.config import Settings
-from tests.conftest import make_data_dir
+from minetax.tax.schemes import load_scenario
+from tests.conftest import TESTS, as_forecast, farm_and_country, make_data_dir
 
-CASES = yaml.safe_load((Path(__file__).parent / "golden" / "kz_fee_cases.yaml").read_text())
+CASES = yaml.safe_load((TESTS / "golden" / "kz_fee_cases.yaml").read_text())
+TOP_DOWN = {(farm, period): (rate, basis) for farm, period, rate, basis in CASES["top_down"]}
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +93,55 @@ def test_estimates_carry_lineage(golden):
                          [run_id]).fetchall()
     assert {i[0] for i in inputs} >= {"farms", "energy_readings", "network_daily", "fx", "fleet_efficiency"}
     assert all(len(i[1]) == 64 and i[2] > 0 for i in inputs)
+
+
+# ---- the same cases through the country tax and the forecast's call of the rate model ------------------------
+
+def _subjects() -> list[dict]:
+    """Each case farm as a subject: its categories and its readings summed by month."""
+    kwh: dict[tuple[str, dt.date], float] = {}
+    price: dict[tuple[str, dt.date], float] = {}
+    for farm, month, k, p, *_ in CASES["readings"]:
+        key = (farm, dt.date.fromisoformat(f"{month}-01"))
+        assert key not in kwh, "one reading per farm and month in the case file"
+        kwh[key], price[key] = k, p
+    return [{"id": fid, "energy_source": f[0], "connection": f[1], "metered": f[2], "capacity_mw": 1.0,
+             "readings": sorted((m, kwh[(farm, m)], price[(farm, m)]) for farm, m in kwh if farm == fid)}
+            for fid, f in CASES["farms"].items()]
+
+
+@pytest.fixture(scope="module")
+def consumers():
+    scenario = load_scenario("kz-baseline")
+    fee = {s.scheme_id: s for s in scenario.schemes}["kz-mining-fee"]
+    subjects = _subjects()
+    farm, country = farm_and_country(scenario, fee, subjects)
+    return fee, {s["id"]: s for s in subjects}, farm, country
+
+
+@pytest.mark.parametrize("case", CASES["expected"], ids=lambda c: f"{c[0]}-{c[1]}")
+def test_golden_case_top_down(consumers, case):
+    """The country tax reads the same model: the same rate, except that overrides cannot apply top-down."""
+    _, _, farm_sql, country = consumers
+    farm, period, base, rate, tax, basis = case
+    farm_rate, farm_basis = farm_sql[(farm, period)][:2]  # the scratch copy of the case farm, as in the run
+    assert farm_rate == pytest.approx(rate) and farm_basis.startswith(basis), (farm_rate, farm_basis)
+    want_rate, want_basis = TOP_DOWN.get((farm, period), (rate, basis))
+    got = country[(farm, period)]
+    assert got[0] == pytest.approx(want_rate), got
+    assert got[1].startswith(want_basis), got
+    assert got[2] == pytest.approx(base) and got[3] == pytest.approx(want_rate * base)
+
+
+@pytest.mark.parametrize("case", CASES["expected"], ids=lambda c: f"{c[0]}-{c[1]}")
+def test_golden_case_as_the_forecast_calls_it(consumers, case):
+    """minetax.forecast.rates (the forecast's fleet, with the farm's categories and the period's average price)."""
+    fee, subjects, _, _ = consumers
+    farm, period, _, rate, _, basis = case
+    got_rate, bases = as_forecast(fee, subjects[farm], period)
+    assert got_rate == pytest.approx(rate)
+    assert bases and all(b.startswith(basis) for b in bases), bases
+
+
+def test_top_down_cases_name_real_cases():
+    assert set(TOP_DOWN) <= {(c[0], c[1]) for c in CASES["expected"]}

@@ -17,6 +17,7 @@ import yaml
 from minetax.config import SCHEMES_DIR
 from minetax.errors import SchemeError
 from minetax.tax.schemes import load_scenario, load_scheme
+from tests.conftest import TESTS
 
 
 def test_shipped_law_loads():
@@ -313,7 +314,7 @@ def test_every_shipped_policy_file_loads_strictly():
     assert [load_scenario(s).scenario_id for s in list_scenarios()] == list_scenarios()
     forecasts = sorted((SCHEMES_DIR / "forecasts").glob("*.yaml"))
     assert forecasts and all(read_policy(f, "forecast")[0]["forecast_id"] == f.stem for f in forecasts)
-    golden = Path(__file__).parent / "golden" / "families" / "schemes"
+    golden = TESTS / "golden" / "families" / "schemes"
     assert len([load_scenario(s, golden / "scenarios", golden) for s in list_scenarios(golden / "scenarios")]) >= 8
 
 

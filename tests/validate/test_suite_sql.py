@@ -18,7 +18,7 @@ from minetax.config import Settings
 from minetax.errors import InputError
 from minetax.validate import suite_sql
 from minetax.validate.ge_engine import Validator
-from tests.test_bad_input_corpus import CASES, _put_input, settings, valid_state  # noqa: F401 (fixtures)
+from tests.validate.test_bad_input_corpus import CASES, _put_input, settings, valid_state  # noqa: F401 (fixtures)
 
 _ge = Validator()
 

@@ -13,8 +13,9 @@ import duckdb
 
 from minetax import pipeline
 from minetax.config import Settings
+from tests.conftest import TESTS
 
-READER = Path(__file__).parent / "reader_loop.py"
+READER = TESTS / "publish" / "reader_loop.py"
 
 
 def _one(path, sql: str):

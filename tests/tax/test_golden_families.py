@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -15,10 +14,11 @@ from minetax.config import Settings
 from minetax.errors import SchemeError
 from minetax.tax.compare import compare
 from minetax.tax.schemes import load_scenario
-from tests.conftest import make_data_dir, write_csv
+from tests.conftest import ROOT, TESTS, as_forecast, farm_and_country, make_data_dir, write_csv
 
-CASES = Path(__file__).parent / "golden" / "families"
+CASES = TESTS / "golden" / "families"
 EXPECTED = yaml.safe_load((CASES / "expected.yaml").read_text())
+TOP_DOWN = {tuple(c[:4]): tuple(c[4:]) for c in yaml.safe_load((CASES / "top_down.yaml").read_text())}
 FARMS = {"K1": ["coal", "grid", True, "2022-01-01", None], "R1": ["wind", "grid", True, "2022-01-01", None],
          "S1": ["coal", "grid", True, "2022-01-01", None, 0.4], "V1": ["coal", "grid", True, "2022-01-01", None],
          "L1": ["coal", "grid", True, "2022-01-01", None]}
@@ -70,6 +70,46 @@ def test_family_case(runs, case):
     assert got[3] == pytest.approx(got[0]) and got[4] == pytest.approx(got[0])  # all inputs measured: no band
 
 
+def _subject(farm: str) -> dict:
+    f = FARMS[farm]
+    return {"id": farm, "energy_source": f[0], "connection": f[1], "metered": f[2],
+            "capacity_mw": f[5] if len(f) > 5 else 1.0,
+            "readings": [(dt.date.fromisoformat(f"{m}-01"), kwh, price) for r, m, kwh, price in READINGS if r == farm]}
+
+
+@pytest.fixture(scope="module")
+def consumers():
+    """Per (scenario, scheme) of the cases: its scheme and the farm and country tax of every case farm."""
+    out = {}
+    for scenario_id, scheme_id in sorted({(c[0], c[1]) for c in EXPECTED}):
+        scenario = load_scenario(scenario_id, CASES / "schemes" / "scenarios", CASES / "schemes")
+        scheme = {s.scheme_id: s for s in scenario.schemes}[scheme_id]
+        out[(scenario_id, scheme_id)] = (scheme, *farm_and_country(
+            scenario, scheme, [_subject(f) for f in FARMS]))
+    return out
+
+
+@pytest.mark.parametrize("case", EXPECTED, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_family_rate_top_down(consumers, case):
+    """The country tax reads the same rate model: the same rate, but no category rate top-down (top_down.yaml)."""
+    scenario, scheme, farm, period, _, rate, basis = case
+    _, farm_sql, country = consumers[(scenario, scheme)]
+    assert farm_sql[(farm, period)][0] == pytest.approx(rate, rel=1e-9)  # the scratch copy of the case farm
+    want_rate, want_basis = TOP_DOWN.get((scenario, scheme, farm, period), (rate, basis))
+    got = country[(farm, period)]
+    assert got[0] == pytest.approx(want_rate, rel=1e-9), got
+    assert got[1].startswith(want_basis), got
+
+
+@pytest.mark.parametrize("case", EXPECTED, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_family_rate_as_the_forecast_calls_it(consumers, case):
+    scenario, scheme_id, farm, period, _, rate, basis = case
+    scheme = consumers[(scenario, scheme_id)][0]
+    got_rate, bases = as_forecast(scheme, _subject(farm), period)
+    assert got_rate == pytest.approx(rate, rel=1e-9)
+    assert bases and all(b.startswith(basis) for b in bases), bases
+
+
 def test_income_tax_allocated_to_months_sums_to_year(runs):
     _, con = runs
     months = con.execute("SELECT sum(tax_kzt), min(tax_kzt) FROM estimates_month WHERE scenario_id = 't-income' "
@@ -112,7 +152,7 @@ def test_top_down_world_uses_network_and_efficiency(runs):
     _, con = runs
     row = con.execute("SELECT energy_low_kwh, energy_kwh, energy_high_kwh, btc_mined FROM country_month "
                       "WHERE scenario_id = 't-per-kwh' AND country = 'World' AND month = '2023-01-01'").fetchone()
-    eff = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "reference" / "fleet_efficiency.csv")
+    eff = pd.read_csv(ROOT / "data" / "reference" / "fleet_efficiency.csv")
     e = eff[eff.date == "2023-01-01"].iloc[0]
     hours = 31 * 24
     assert row[1] == pytest.approx(1_000_000 * e.estimated_j_per_th * 1.10 * hours / 1000, rel=1e-9)

@@ -40,7 +40,8 @@ def macro_con():
 
 def test_the_skeleton_macro_is_the_same_in_every_stage_file():
     texts = {name: MACRO.findall((SQL_DIR / name).read_text())
-             for name in ("staging/stage_farms.sql", "staging/stage_energy_readings.sql", "staging/stage_farm_hashrate.sql")}
+             for name in ("staging/stage_farms.sql", "staging/stage_energy_readings.sql",
+                          "staging/stage_farm_hashrate.sql")}
     assert all(len(t) == 1 for t in texts.values()), texts
     assert len({t[0] for t in texts.values()}) == 1
 

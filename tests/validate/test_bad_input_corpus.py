@@ -21,9 +21,9 @@ from minetax import pipeline
 from minetax.config import SCHEMES_DIR, Settings
 from minetax.errors import InputError, SchemeError
 from minetax.tax.schemes import load_scenario, load_scheme
-from tests.conftest import make_data_dir
+from tests.conftest import TESTS, make_data_dir
 
-CORPUS = Path(__file__).parent / "bad_inputs"
+CORPUS = TESTS / "bad_inputs"
 # cases.yaml, plus cases-<topic>.yaml files (one per topic, same format)
 CASES = [c for f in sorted(CORPUS.glob("cases*.yaml")) for c in yaml.safe_load(f.read_text())]
 FARMS = {"A1": ["coal", "grid", True, "2022-01-01", None],

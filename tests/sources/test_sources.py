@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -16,8 +15,9 @@ import pytest
 from minetax import pipeline
 from minetax.config import Settings
 from minetax.sources.network import SourceError, fetch_network, get_json, write_network_file
+from tests.conftest import ROOT, TESTS
 
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "coinmetrics_btc_2025-01.json").read_text())
+FIXTURE = json.loads((TESTS / "fixtures" / "coinmetrics_btc_2025-01.json").read_text())
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_api_key_from_environment_or_secrets_file_is_never_shown(server, tmp_pat
         fetch_network(f"{url}/nowhere", dt.date(2025, 1, 1), dt.date(2025, 1, 2), key="s3cret-from-env",
                       backoff=0.01)
     assert "s3cret" not in str(e.value) and "api_key=***" in str(e.value)
-    assert "secrets.env" in (Path(__file__).resolve().parents[1] / ".gitignore").read_text()
+    assert "secrets.env" in (ROOT / ".gitignore").read_text()
 
 
 def test_fetched_file_is_loaded_by_the_next_run(server, tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REF = ROOT.parent / "shared" / "reference-data"
 DATA = ROOT / "data" / "reference"
 SCRIPT = ROOT / "scripts" / "derive_reference.py"

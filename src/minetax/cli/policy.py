@@ -1,0 +1,99 @@
+"""Commands about tax policy: `schemes` (schemes and scenarios with their references) and `compare` (a reform)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from minetax.cli.common import DataOpt, HomeOpt, SchemesOpt, console
+from minetax.cli.run import run_scenario
+from minetax.config import Settings
+
+
+def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None,
+            schemes_dir: SchemesOpt = None) -> None:
+    """List tax schemes and scenarios with their status and references."""
+    st = Settings.make(schemes_dir=schemes_dir)
+    if detail:
+        _scheme_detail(st, detail)
+        return
+    from minetax.tax.schemes import list_scenarios, list_schemes, load_scenario, load_scheme
+
+    t = Table("scheme", "family", "period", "rate unit", "weakest status", "title", title="Schemes (schemes/*.yaml)")
+    for sid in list_schemes(st.schemes_dir):
+        s = load_scheme(sid, st.schemes_dir)
+        t.add_row(s.scheme_id, s.family, s.tax_period, s.rate_unit, s.status, s.title)
+    console.print(t)
+    t = Table("scenario", "base", "schemes", "reform", "behaviour", "title",
+              title="Scenarios (schemes/scenarios/*.yaml)")
+    for cid in list_scenarios(st.scenarios_dir):
+        c = load_scenario(cid, st.scenarios_dir, st.schemes_dir)
+        reform = "yes" if any(s.version != load_scheme(s.scheme_id, st.schemes_dir).version for s in c.schemes) else ""
+        t.add_row(c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform,
+                  "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off", c.title)
+    console.print(t)
+    console.print("details and references: minetax schemes --detail <scheme>")
+
+
+def _scheme_detail(st: Settings, scheme_id: str) -> None:
+    """One scheme's parameters: every dated value with its status and reference."""
+    from minetax.tax.schemes import load_scheme
+
+    s = load_scheme(scheme_id, st.schemes_dir)
+    console.print(Text.assemble((s.scheme_id, "bold"), f": {s.title} — family {s.family}, tax period "
+                                f"{s.tax_period}, rate in {s.rate_unit}, version {s.version[:12]}"))
+    t = Table("parameter", "from", "value", "status", "reference")
+    for pname, p in s.parameters.items():
+        for d, e in p["values"].items():
+            t.add_row(pname, str(d), json.dumps(e["value"], default=str), e["status"],
+                      " ".join(str(e["reference"]["title"]).split()) + f" {e['reference'].get('url', '')}")
+    console.print(t)
+
+
+def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g. kz-baseline")],
+            reform: Annotated[str, typer.Argument(help="reform scenario, e.g. kz-fee-10")],
+            home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None) -> None:
+    """Baseline vs reform: difference by year, scheme and region, with 1, 3 and 5-year budget windows.
+
+    Both scenarios are run first; a run only recomputes what changed since, so the comparison is never stale."""
+    from minetax.tax.compare import by_region
+    from minetax.tax.compare import compare as do_compare
+
+    settings = Settings.make(home, data_dir, schemes_dir)
+    for scenario in (baseline, reform):
+        run_scenario(settings, scenario)
+    by_year, windows = do_compare(settings, baseline, reform)
+    t = Table("scheme", "year", "baseline KZT", "reform KZT", "difference KZT",
+              title=f"{reform} vs {baseline}: revenue by year and scheme")
+    for r in by_year.itertuples():
+        t.add_row(r.scheme_id, str(r.year), f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}",
+                  _signed(r.difference_kzt))
+    for y, g in by_year.groupby("year"):
+        t.add_row("all schemes", str(y), f"{g.tax_baseline_kzt.sum():,.0f}", f"{g.tax_reform_kzt.sum():,.0f}",
+                  _signed(g.difference_kzt.sum()), style="bold")
+    console.print(t)
+    t = Table("region", "baseline KZT", "reform KZT", "difference KZT", title="By region, all years and schemes")
+    for r in by_region(settings, baseline, reform).itertuples():
+        t.add_row(r.region, f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}", _signed(r.difference_kzt))
+    console.print(t)
+    t = Table("scheme", "window", "years", "covered", "baseline KZT", "reform KZT", "difference KZT",
+              title="Budget windows (from the first year the reform differs)")
+    for r in windows.itertuples():
+        t.add_row(r.scheme_id, f"{r.window_years} y", f"{r.first_year}–{r.last_year}", str(r.years_covered),
+                  f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}", _signed(r.difference_kzt))
+    console.print(t)
+    console.print(f"published: {settings.published_path} (tables scheme_comparison, budget_windows)")
+
+
+def _signed(v: float) -> str:
+    """A difference in whole KZT with its sign; float noise below half a tenge shows as 0."""
+    return "0" if abs(v) < 0.5 else f"{v:+,.0f}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(schemes)
+    app.command()(compare)

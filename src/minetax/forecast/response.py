@@ -1,0 +1,57 @@
+"""The fleet's response to a year's market and taxes: energy, mined value, power cost and taxes per draw, and, with
+behaviour on, the share of sites that keep mining (those whose price plus tax per kWh the mined value covers)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minetax.forecast.assumptions import Forecast, value_of
+from minetax.forecast.fleet import FleetPaths
+from minetax.forecast.rates import DEFAULT_ATTRIBUTES, _tax_per_kwh, taxes_for
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    """Standard normal distribution function."""
+    return 0.5 * (1.0 + np.vectorize(math.erf)(np.asarray(x, dtype=float) / math.sqrt(2.0)))
+
+
+def _profitable_share(limit: np.ndarray, mean_price: np.ndarray, cv: float) -> tuple[np.ndarray, np.ndarray]:
+    """For site prices p ~ lognormal(mean mean_price, coefficient of variation cv): the share of sites with
+    p <= limit, and their mean price E[p | p <= limit] (the fleet price where no site mines)."""
+    s2 = math.log1p(cv * cv)
+    s = math.sqrt(s2)
+    m = np.log(mean_price) - s2 / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (np.log(np.where(limit > 0, limit, 1.0)) - m) / s
+        share = np.where(limit > 0, _phi(z), 0.0)
+        lower = mean_price * _phi(z - s)
+        price = np.where(share > 0, lower / np.where(share > 0, share, 1.0), mean_price)
+    return share, price
+
+
+def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd: np.ndarray, years: list[int]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], dict]:
+    """Energy, value, cost, taxes and the mining flag for given coins/prices (runs × years)."""
+    attrs = {**DEFAULT_ATTRIBUTES, **{k: value_of(v) for k, v in (fc.doc["fleet"].get("attributes") or {}).items()}}
+    value = coins * price_usd * fleet.fx
+    energy = np.broadcast_to(fleet.energy_kwh, value.shape).astype(float)
+    cost = energy * fleet.elec_price
+    mining = np.ones_like(value)
+    if bool(value_of(fc.doc.get("behaviour", False))):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vpk = np.where(energy > 0, value / np.where(energy > 0, energy, 1), 0.0)
+        tpk = _tax_per_kwh(fc.schemes, years, fleet, vpk, attrs)
+        spread = float(value_of(fc.doc.get("site_price_spread", 0.0)))
+        if spread > 0:
+            # sites pay different prices (lognormal around the fleet price, coefficient of variation `spread`):
+            # the share of capacity whose price + tax per kWh is covered keeps mining, at its own lower prices
+            mining, site_price = _profitable_share(vpk - tpk, fleet.elec_price * np.ones_like(vpk), spread)
+            cost = energy * mining * site_price
+        else:
+            mining = np.where(vpk < fleet.elec_price + tpk, 0.0, 1.0)
+            cost = cost * mining
+        value, energy = value * mining, energy * mining
+    taxes, rates = taxes_for(fc.schemes, years, fleet, energy, value, cost, attrs)
+    return energy, value, cost, mining, taxes, rates

@@ -1,0 +1,83 @@
+"""The rate in force: the one place the law is evaluated (sql/tax/rate_in_force.sql).
+
+A scheme version's rules (tax.rate_rules, written by `write_rules`) are applied to subjects (temp table
+rate_subjects): in a run, the farms and the top-down countries (sql/tax/rate_subjects_farm.sql,
+rate_subjects_country.sql; the run's tax stage orders these files by their headers, minetax.graph); or any
+subjects a caller brings, such as the forecast's fleet year by year (`rates_for`). The farm tax, the country tax
+and the forecast all read the model's result, so the precedence (exemption, highest override, price bracket), the
+bracket edges and the rounding of the average price are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from minetax import db, graph
+from minetax.tax.schemes import Scheme
+
+RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind", "name", "price_lo",
+                "price_lo_inclusive", "price_hi", "price_hi_inclusive", "when_connection",
+                "when_energy_source", "when_metered", "when_licensed", "when_capacity_mw_below", "rate", "status",
+                "reference"]
+SUBJECT_COLUMNS = ["scenario_id", "subject_kind", "subject_id", "month", "period_start", "avg_price_kzt_per_kwh",
+                   "connection", "energy_source", "metered", "licensed", "capacity_mw", "categories_known"]
+SUBJECT_DEFAULTS = {"scenario_id": "forecast", "subject_kind": "fleet", "connection": None, "energy_source": None,
+                    "metered": None, "licensed": None, "capacity_mw": None, "categories_known": True}
+
+
+def write_rules(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
+    """Replace the rows of tax.rate_rules for this scheme version with its rules."""
+    con.execute("DELETE FROM tax.rate_rules WHERE scheme_id = ? AND scheme_version = ?",
+                [scheme.scheme_id, scheme.version]).fetchall()
+    con.executemany(f"INSERT INTO tax.rate_rules ({', '.join(RULE_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in RULE_COLUMNS)})",
+                    [[r.get(c) for c in RULE_COLUMNS] for r in scheme.rate_rules()])
+
+
+@contextmanager
+def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the warehouse's (empty) tables, for evaluating the law outside a run."""
+    con = duckdb.connect()
+    try:
+        db.run_file(con, "schema.sql")
+        yield con
+    finally:
+        con.close()
+
+
+def _subject_row(index: int, subject: dict) -> list:
+    row = {**SUBJECT_DEFAULTS, **subject, "subject_id": str(index)}
+    if row.get("period_start") is None:
+        row["period_start"] = row["month"]
+    unknown = set(subject) - set(SUBJECT_COLUMNS)
+    if unknown:
+        raise ValueError(f"rate subject {index}: unknown keys {sorted(unknown)} (known: {SUBJECT_COLUMNS})")
+    return [row[c] for c in SUBJECT_COLUMNS]
+
+
+def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict]) -> list[tuple[float | None, str]]:
+    """The scheme's rate in force and its basis for each subject, in order, through sql/tax/rate_in_force.sql.
+
+    A subject is a dict with `month` (the rate is the one in force on its first day) and `avg_price_kzt_per_kwh`
+    (the average over the tax period, unrounded: the model rounds it to the scheme's price decimals), and
+    optionally connection, energy_source, metered, licensed, capacity_mw, categories_known (default True: the
+    categories are known, so overrides and exemptions can apply), subject_kind, scenario_id, period_start.
+    The rate is None where the law is in force but gives no rate (no price, or a price outside every bracket).
+    `con` must be writable: `scratch()` or the run's connection (the scheme's rules are (re)written into its
+    tax.rate_rules)."""
+    write_rules(con, scheme)
+    graph.run_file(con, "tax/rate_subjects.sql")
+    rows = [_subject_row(i, s) for i, s in enumerate(subjects)]
+    if rows:
+        con.executemany(f"INSERT INTO rate_subjects ({', '.join(SUBJECT_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' for _ in SUBJECT_COLUMNS)})", rows)
+    graph.run_file(con, "tax/rate_in_force.sql", {"scheme_id": scheme.scheme_id, "scheme_version": scheme.version,
+                                               "price_decimals": scheme.price_decimals})
+    query = "SELECT subject_id, rate, rate_basis FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ?"
+    found = con.execute(query, [scheme.scheme_id, scheme.version]).fetchall()
+    by_index = {int(sid): (rate, basis) for sid, rate, basis in found}
+    return [by_index[i] for i in range(len(subjects))]
+
