@@ -1,4 +1,8 @@
-"""Prefect flow for one minetax run: a few coarse tasks around the Prefect-free steps in minetax.pipeline."""
+"""Prefect flow for one minetax run: a few coarse tasks around the Prefect-free steps in minetax.pipeline.
+
+Each task logs what its step did through Prefect's run logger, and a run that published creates artifacts (revenue,
+validation results, links to the snapshot, the report and the Data Docs); see flows/artifacts.py.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+from flows import artifacts
 from minetax import interrupts, pipeline
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.load.ingest import InputFile
@@ -20,23 +25,65 @@ from minetax.load.ingest import InputFile
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) -> list[InputFile]:
-    return pipeline.ingest(ctx, progress)
+    files = pipeline.ingest(ctx, progress)
+    logger = get_run_logger()
+    artifacts.log_files(logger, files)
+    artifacts.log_stage(logger, ctx.stages[-1])
+    return files
 
 
 @task(name="estimate", cache_policy=NO_CACHE)
 def estimate_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) -> None:
-    return pipeline.estimate(ctx, progress)
+    pipeline.estimate(ctx, progress)
+    artifacts.log_stage(get_run_logger(), ctx.stages[-1])
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) -> Path:
-    return pipeline.publish(ctx, progress)
+    path = pipeline.publish(ctx, progress)
+    logger = get_run_logger()
+    artifacts.log_stage(logger, ctx.stages[-1])
+    logger.info("published %s (run %s)", path, ctx.run_id)
+    return path
+
+
+def _failed(ctx: pipeline.RunContext, error: BaseException, pages: bool) -> None:
+    """Roll back and record the failure (minetax.pipeline.fail), then say in the run's log and artifacts what it
+    had done: the files (with the quarantined one) if ingest had not logged them, the step that failed, and the
+    validation results it recorded."""
+    reports = [*ctx.reports, *getattr(error, "reports", [])]
+    pipeline.fail(ctx, error)
+    if isinstance(error, KeyboardInterrupt):
+        return
+    logger = get_run_logger()
+    try:
+        failed_in = ctx.stages[-1] if ctx.stages else None
+        if failed_in is not None and failed_in.name == "ingest":
+            artifacts.log_files(logger, getattr(error, "files", None) or ctx.files)
+        if failed_in is not None:
+            logger.error("%s failed after %.2f s; the run was rolled back, nothing was published", failed_in.name,
+                         failed_in.seconds)
+        artifacts.failed(ctx.settings, ctx.scenario.scenario_id, ctx.run_id, reports, logger, pages)
+    except Exception as e:  # the API is unreachable, say: the run's own error is what the caller must see
+        logger.warning("could not record the failed run's artifacts: %s", e)
+
+
+def _show(settings: Settings, scenario_id: str, run_id: str, path: Path, pages: bool) -> None:
+    """The artifacts of a published run. The run has published whatever happens here: a failure is a warning."""
+    logger = get_run_logger()
+    try:
+        artifacts.published(settings, scenario_id, run_id, path, logger, pages)
+    except Exception as e:
+        logger.warning("run %s is published, but its artifacts could not all be made: %s", run_id, e)
 
 
 @flow(name="minetax-run", validate_parameters=False)
 def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
-             schemes_dir: str | None = None, progress: pipeline.Progress = None) -> dict[str, str]:
-    """Load, validate, estimate and publish one scenario. Returns the run id and the snapshot path."""
+             schemes_dir: str | None = None, progress: pipeline.Progress = None, report: bool = True
+             ) -> dict[str, str]:
+    """Load, validate, estimate and publish one scenario. Returns the run id and the snapshot path. report: also
+    write the HTML report to MINETAX_HOME/reports/ and render the run's validation Data Docs (both linked from the
+    run's artifacts)."""
     interrupts.take_over()  # Ctrl-C and SIGTERM stop the run through minetax.interrupts, not Prefect's handler
     settings = Settings.make(home, data_dir, schemes_dir)
     ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
@@ -45,8 +92,9 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
         estimate_task(ctx, progress)
         path = publish_task(ctx, progress)
     except BaseException as e:
-        pipeline.fail(ctx, e)
+        _failed(ctx, e, report)
         raise
+    _show(settings, scenario_id, ctx.run_id, path, report)
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path)}
 
@@ -55,19 +103,27 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
 def backfill_task(settings: Settings, scenario_id: str, m_from: dt.date, m_to: dt.date,
                   progress: pipeline.Progress = None, flow_run_id: str | None = None
                   ) -> tuple[pipeline.RunContext, Path, list[pipeline.Chunk]]:
-    return pipeline.backfill(settings, scenario_id, m_from, m_to, progress, flow_run_id)
+    ctx, path, computed = pipeline.backfill(settings, scenario_id, m_from, m_to, progress, flow_run_id)
+    logger = get_run_logger()
+    artifacts.log_files(logger, ctx.files)
+    for stage in ctx.stages:
+        artifacts.log_stage(logger, stage)
+    logger.info("backfill %s..%s: recomputed %d tax periods: %s", f"{m_from:%Y-%m}", f"{m_to:%Y-%m}", len(computed),
+                ", ".join(f"{a:%Y-%m}..{b:%Y-%m}" for a, b in computed) or "none (all done)")
+    return ctx, path, computed
 
 
 @flow(name="minetax-backfill", validate_parameters=False)
 def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str | None = None,
                   scenario_id: str = DEFAULT_SCENARIO, schemes_dir: str | None = None,
-                  progress: pipeline.Progress = None) -> dict[str, Any]:
-    """Recompute a range of months period by period (resumable), then publish."""
+                  progress: pipeline.Progress = None, report: bool = True) -> dict[str, Any]:
+    """Recompute a range of months period by period (resumable), then publish (report: as in run_flow)."""
     interrupts.take_over()
     settings = Settings.make(home, data_dir, schemes_dir)
     lo, hi = (dt.date.fromisoformat(m + "-01") for m in (m_from, m_to))
     ctx, path, computed = backfill_task(settings, scenario_id, lo, hi, progress,
                                         str(flow_run.id) if flow_run.id else None)
+    _show(settings, scenario_id, ctx.run_id, path, report)
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path), "chunks": [f"{a:%Y-%m}..{b:%Y-%m}" for a, b in computed]}
 
@@ -83,7 +139,7 @@ def fetch_network_task(url: str, start: dt.date, end: dt.date, inbox: Path) -> P
 @flow(name="minetax-network-refresh", validate_parameters=False)
 def refresh_network_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
                          schemes_dir: str | None = None, url: str | None = None, days: int = 7,
-                         progress: pipeline.Progress = None) -> dict[str, str]:
+                         progress: pipeline.Progress = None, report: bool = True) -> dict[str, str]:
     """Fetch the last `days` days of network data into the drop folder, then run the scenario: only the tax
     periods whose network figures changed are recomputed."""
     from minetax.sources.network import DEFAULT_URL
@@ -92,7 +148,9 @@ def refresh_network_flow(home: str | None = None, data_dir: str | None = None, s
     settings.ensure()
     end = dt.date.today() - dt.timedelta(days=1)
     path = fetch_network_task(url or DEFAULT_URL, end - dt.timedelta(days=days - 1), end, settings.inbox_dir)
-    out = run_flow(home=home, data_dir=data_dir, scenario_id=scenario_id, schemes_dir=schemes_dir, progress=progress)
+    get_run_logger().info("fetched network data %s..%s into %s", end - dt.timedelta(days=days - 1), end, path)
+    out = run_flow(home=home, data_dir=data_dir, scenario_id=scenario_id, schemes_dir=schemes_dir, progress=progress,
+                   report=report)
     return {**out, "fetched": str(path)}
 
 
@@ -100,7 +158,11 @@ def call(flow_name: str, temporary_api: str | None, **params: Any) -> State[Any]
     """Run flow `flow_name` of this module once and return its final state. `temporary_api`: the URL of the
     temporary API the caller started (flows.temporary_api), used for this run with heartbeats off: they tell a
     lasting server that a run has crashed, and stopping their thread costs up to 1 s at the end of every flow (it
-    sleeps in 1 s steps); None: Prefect's configured API, as it is."""
+    sleeps in 1 s steps); None: Prefect's configured API, as it is. On a temporary API nobody sees the run's
+    artifacts, so the HTML report and the Data Docs pages are not made there (`minetax report`, `minetax docs` make
+    them) unless `report` is given."""
     settings = {PREFECT_API_URL: temporary_api, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None} if temporary_api else None
+    if temporary_api:
+        params.setdefault("report", False)
     with temporary_settings(settings) if settings else contextlib.nullcontext():
         return globals()[flow_name](return_state=True, **params)

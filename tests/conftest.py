@@ -1,11 +1,17 @@
-"""Shared test helpers: small data folders built from case files, and isolated MINETAX_HOMEs."""
+"""Shared test helpers: small data folders built from case files, isolated MINETAX_HOMEs, a real Prefect server."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -85,6 +91,63 @@ def embedded_run(tmp_path_factory):
     settings = Settings.make(tmp_path_factory.mktemp("embedded") / "home")
     ctx, path = pipeline.run(settings, "kz-baseline")
     return settings, ctx, path
+
+
+# ---- a real Prefect server ---------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prefect_api(url: str, path: str, body: dict | None = None):
+    """GET (no body) or POST a JSON body to the Prefect REST API at url (…/api) and return the decoded answer."""
+    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def wait_for(predicate, seconds: float, what: str):
+    """Poll predicate() every second until it returns something true, and return that."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """One real `prefect server start` on 127.0.0.1 for the session (it takes 10–45 s to start), stopped by its PID.
+    Yields (api url, environment for processes that talk to it, a scratch folder, a one-farm data folder)."""
+    base = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(base / "prefect"), "PREFECT_API_URL": url,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "INFO"}
+    log = open(base / "server.log", "w")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def healthy():
+        try:
+            return prefect_api(url, "/health") is True
+        except OSError:
+            return False
+
+    try:
+        wait_for(healthy, 120, "the Prefect server")
+        data = make_data_dir(base / "data", {"S1": ["coal", "grid", True, "2022-01-01", None]},
+                             [["S1", "2023-01", 1000, 10]])
+        yield url, env, base, data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 # ---- the three consumers of the rate model, for the golden cases ------------------------------------------------

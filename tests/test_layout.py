@@ -67,6 +67,8 @@ def test_tests_mirror_the_packages():
     helpers = [p.name for p in tests.rglob("*.py") if not p.name.startswith("test_")
                and p.name not in ("conftest.py", "reader_loop.py", "make_binary_cases.py")]
     assert not helpers, helpers  # reader_loop.py is a reader process; make_binary_cases.py writes corpus files
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert len(names) == len(set(names)), "two test files of one name: pytest imports them as one module"
 
 
 def test_library_does_not_import_prefect():

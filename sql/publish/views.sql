@@ -2,11 +2,11 @@
 -- grain: as each view says below
 -- units: KZT; kWh
 -- reads: published.estimates, published.estimates_month, published.estimates_country, published.farms,
---     published.collections, published.validations
+--     published.collections, published.validations, published.rate_rules, published.runs, published.country_month
 -- recompute: per publish (whole snapshot)
 -- params: none
 -- also: published.revenue_by_year, published.revenue_by_region, published.revenue_by_farm, published.tax_gap,
---     published.data_quality
+--     published.data_quality, published.rates, published.assumptions
 -- the analyst views of the published snapshot (created inside the snapshot file).
 -- revenue_by_month: scenario × scheme × calendar month; tax accrues in the month the base arose. KZT.
 CREATE VIEW revenue_by_month AS
@@ -77,3 +77,112 @@ CREATE VIEW data_quality AS
 SELECT run_id, suite, target, count(*) AS expectations, count(*) FILTER (WHERE success) AS passed,
        count(*) FILTER (WHERE NOT success) AS failed, sum(unexpected_count) AS unexpected_rows
 FROM validations GROUP BY ALL ORDER BY run_id, suite, target;
+
+-- rates: scenario × scheme × rule × valid_from: the dated rates each scenario's estimates used (the rules of the
+-- scheme versions in `estimates`), with the rate's unit, its status and its legal reference split into a title
+-- and a link. The reform's rates are those of the reform scenario.
+CREATE VIEW rates AS
+WITH scenario_schemes AS (
+    SELECT scenario_id, scheme_id, scheme_version, any_value(family) AS family, any_value(rate_unit) AS rate_unit
+    FROM estimates GROUP BY ALL
+)
+SELECT s.scenario_id, r.scheme_id, s.family, r.valid_from, r.valid_to, r.kind, r.name, r.price_lo, r.price_hi,
+       r.rate, s.rate_unit, r.status,
+       nullif(trim(regexp_replace(r.reference, '\s*<[^<>]*>\s*$', '')), '') AS reference_title,
+       nullif(regexp_extract(r.reference, '<([^<>]*)>\s*$', 1), '') AS reference_url,
+       r.scheme_version
+FROM rate_rules r JOIN scenario_schemes s USING (scheme_id, scheme_version)
+ORDER BY s.scenario_id, r.scheme_id, r.valid_from, r.kind, r.rate DESC, r.name;
+
+-- assumptions: scenario × assumption × valid_from: the model's assumptions of the run behind each scenario's
+-- estimates (runs.parameters), one row per value, with the defaults minetax.model.assumptions applies where the
+-- scenario file leaves one out. low/central/high are numbers in `unit`; `setting` holds a value that is text.
+CREATE VIEW assumptions AS
+WITH scenario_run AS (
+    SELECT scenario_id, max(run_id) AS run_id FROM estimates GROUP BY scenario_id
+),
+scenario_parameters AS (
+    SELECT s.scenario_id, s.run_id, json_extract(r.parameters, '$.assumptions') AS a
+    FROM scenario_run s JOIN runs r USING (run_id)
+),
+pue AS (
+    SELECT scenario_id, run_id, 1 AS position, 'pue' AS assumption,
+           'power usage effectiveness: facility energy / mining energy (top-down energy, implied hashrate)'
+               AS description,
+           CAST(NULL AS DATE) AS valid_from, coalesce(CAST(a ->> '$.pue.low' AS DOUBLE), 1.01) AS low,
+           coalesce(CAST(a ->> '$.pue.central' AS DOUBLE), 1.10) AS central,
+           coalesce(CAST(a ->> '$.pue.high' AS DOUBLE), 1.20) AS high, 'ratio' AS unit,
+           CAST(NULL AS VARCHAR) AS setting, CAST(NULL AS VARCHAR) AS source
+    FROM scenario_parameters
+),
+unmetered_band AS (
+    SELECT scenario_id, run_id, 2, 'unmetered_energy_band',
+           'true use of an unmetered farm / the kWh estimated for it (low and high energy)', NULL,
+           coalesce(CAST(a ->> '$.unmetered_energy_band.low' AS DOUBLE), 0.8), 1.0,
+           coalesce(CAST(a ->> '$.unmetered_energy_band.high' AS DOUBLE), 1.1), 'ratio', NULL, NULL
+    FROM scenario_parameters
+),
+efficiency AS (
+    SELECT scenario_id, run_id, 3, 'efficiency',
+           'fleet efficiency series for the central estimate (J/TH: lower, estimated or upper bound); low and high '
+           || 'estimates use the lower and upper bounds', NULL, NULL, NULL, NULL, NULL,
+           coalesce(a ->> '$.efficiency', 'estimated'), NULL
+    FROM scenario_parameters
+),
+share_assumed AS (
+    SELECT p.scenario_id, p.run_id, 4, 'hashrate_share',
+           'share of global hashrate assumed for ' || (p.a ->> '$.hashrate_share.country')
+           || ' from this month on (top-down estimate)', CAST(k.month AS DATE),
+           CAST(p.a -> '$.hashrate_share.assumed' -> k.month ->> 'low' AS DOUBLE),
+           CAST(p.a -> '$.hashrate_share.assumed' -> k.month ->> 'central' AS DOUBLE),
+           CAST(p.a -> '$.hashrate_share.assumed' -> k.month ->> 'high' AS DOUBLE), 'share', NULL,
+           p.a -> '$.hashrate_share.assumed' -> k.month ->> 'source'
+    FROM scenario_parameters p, unnest(json_keys(p.a, '$.hashrate_share.assumed')) AS k(month)
+),
+observed_span AS (
+    SELECT c.scenario_id, p.run_id, c.country, min(c.month) AS first_month, max(c.month) AS last_month,
+           round(avg(c.share), 4) AS mean_share, any_value(trim(c.share_source[10:])) AS source
+    FROM country_month c JOIN scenario_parameters p USING (scenario_id)
+    WHERE c.share_source LIKE 'observed:%' AND c.country = p.a ->> '$.hashrate_share.country'
+    GROUP BY ALL
+),
+share_observed AS (
+    SELECT scenario_id, run_id, 4, 'hashrate_share',
+           'share of global hashrate of ' || country || ' observed (country_share input), '
+           || strftime(first_month, '%Y-%m') || ' to ' || strftime(last_month, '%Y-%m') || ': the mean',
+           first_month, NULL, mean_share, NULL, 'share', 'observed', source
+    FROM observed_span
+),
+price_constant AS (
+    SELECT scenario_id, run_id, 5, 'btc_price_multiplier',
+           'multiplier on the daily BTC price (mined value)', NULL, NULL,
+           coalesce(CAST(a ->> '$.btc_price_multiplier' AS DOUBLE), 1.0), NULL, 'ratio', NULL, NULL
+    FROM scenario_parameters WHERE coalesce(json_type(a, '$.btc_price_multiplier'), 'DOUBLE') <> 'OBJECT'
+),
+price_path AS (
+    SELECT p.scenario_id, p.run_id, 5, 'btc_price_multiplier',
+           'multiplier on the daily BTC price (mined value) from this date on', CAST(k.day AS DATE), NULL,
+           CAST(p.a -> '$.btc_price_multiplier' ->> k.day AS DOUBLE), NULL, 'ratio', NULL, NULL
+    FROM scenario_parameters p, unnest(json_keys(p.a, '$.btc_price_multiplier')) AS k(day)
+    WHERE json_type(p.a, '$.btc_price_multiplier') = 'OBJECT'
+),
+fx AS (
+    SELECT scenario_id, run_id, 6, 'fx_pair', 'exchange rate converting USD values and foreign-currency rates',
+           NULL, NULL, NULL, NULL, NULL, coalesce(a ->> '$.fx_pair', 'USD/KZT'), NULL
+    FROM scenario_parameters
+),
+behaviour AS (
+    SELECT scenario_id, run_id, 7, 'behaviour',
+           'behavioural response: a farm stops in a month when its mined value does not cover electricity and tax',
+           NULL, NULL, NULL, NULL, NULL,
+           CASE WHEN coalesce(CAST(a ->> '$.behaviour.enabled' AS BOOLEAN), false) THEN 'on' ELSE 'off' END, NULL
+    FROM scenario_parameters
+),
+final AS (
+    SELECT * FROM pue UNION ALL SELECT * FROM unmetered_band UNION ALL SELECT * FROM efficiency
+    UNION ALL SELECT * FROM share_observed UNION ALL SELECT * FROM share_assumed
+    UNION ALL SELECT * FROM price_constant UNION ALL SELECT * FROM price_path
+    UNION ALL SELECT * FROM fx UNION ALL SELECT * FROM behaviour
+)
+SELECT scenario_id, assumption, valid_from, low, central, high, unit, setting, source, description, run_id
+FROM final ORDER BY scenario_id, position, valid_from NULLS FIRST;

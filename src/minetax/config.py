@@ -1,17 +1,50 @@
-"""Where things live: the project's resource folders and the user's state folder (MINETAX_HOME)."""
+"""Where things live: the project's resource folders and the user's state folder (MINETAX_HOME).
+
+The resource folders (sql/, schemes/, expectations/ and the embedded data/) are read from one root, RESOURCES:
+- run from a checkout (`uv run`, an editable install, pytest): the checkout itself, so edits show at once;
+- installed from the wheel (`pip install`, `uv tool install`): the copies the wheel carries as package data,
+  minetax/_resources/<folder> (put there by hatch_build.py), found through importlib.resources.
+Nothing else reads these folders by its own path: every reader takes SQL_DIR, SCHEMES_DIR, … from here.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SQL_DIR = PROJECT_ROOT / "sql"
-SCHEMES_DIR = PROJECT_ROOT / "schemes"
+_HERE = Path(__file__).resolve().parent  # …/src/minetax in a checkout, …/site-packages/minetax when installed
+RESOURCE_FOLDERS = ("sql", "schemes", "expectations", "data")
+
+
+def _checkout() -> Path | None:
+    """The source checkout this code runs from (src/minetax beside sql/ and pyproject.toml), else None."""
+    root = _HERE.parents[1]
+    if _HERE.parent.name == "src" and (root / "pyproject.toml").is_file() and (root / "sql").is_dir():
+        return root
+    return None
+
+
+def _package_resources() -> Path:
+    """minetax/_resources of the installed package. DuckDB and the loaders read files by path, so the package must
+    be installed as files (as pip and uv install wheels), not imported from a zip."""
+    root = resources.files("minetax") / "_resources"
+    if not isinstance(root, Path) or not (root / "sql").is_dir():
+        raise ImportError(f"minetax: the resource folders are missing from the installed package ({root}); "
+                          "reinstall it from a wheel built with `uv build --wheel`")
+    return root
+
+
+CHECKOUT = _checkout()
+RESOURCES = CHECKOUT if CHECKOUT is not None else _package_resources()
+# The folder holding the code: the checkout, or site-packages when installed (flows/ lives beside minetax/ in both).
+PROJECT_ROOT = CHECKOUT if CHECKOUT is not None else _HERE.parent
+SQL_DIR = RESOURCES / "sql"
+SCHEMES_DIR = RESOURCES / "schemes"
 SCENARIOS_DIR = SCHEMES_DIR / "scenarios"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+EXPECTATIONS_DIR = RESOURCES / "expectations"
+DEFAULT_DATA_DIR = RESOURCES / "data"
 
 DEFAULT_SCENARIO = "kz-baseline"
 

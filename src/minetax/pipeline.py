@@ -11,7 +11,9 @@ validation results, the run's status and message) is recorded outside that trans
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +29,19 @@ from minetax.publish import snapshot as pub
 from minetax.runlock import RunLock
 from minetax.tax import estimate as est
 from minetax.tax.schemes import Scenario, load_scenario
+from minetax.validate import docs
 from minetax.validate.suites import Report
 
 Progress = Callable[[str], None] | None
+
+
+@dataclass
+class Stage:
+    """One step of a run as it went, for the caller to show (flows/ logs it): its name (ingest, estimate, publish),
+    wall time, and for estimate the months it recomputed (as meta.runs.periods says)."""
+    name: str
+    seconds: float = 0.0
+    periods: str | None = None
 
 
 @dataclass
@@ -42,6 +54,7 @@ class RunContext:
     in_transaction: bool = False
     files: list[ing.InputFile] = field(default_factory=list)  # what ingest took (recorded when the run ends)
     reports: list[Report] = field(default_factory=list)  # validation reports of inputs and outputs
+    stages: list[Stage] = field(default_factory=list)  # each step that ran, in order (a backfill: one per chunk)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -80,6 +93,18 @@ class RunContext:
                 self.lock = None
 
 
+@contextmanager
+def _timed(ctx: RunContext, name: str) -> Iterator[Stage]:
+    """Record a step on ctx.stages with its wall time (also when it fails)."""
+    stage = Stage(name)
+    ctx.stages.append(stage)
+    t0 = time.perf_counter()
+    try:
+        yield stage
+    finally:
+        stage.seconds = time.perf_counter() - t0
+
+
 def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) -> RunContext:
     """Check the scenario and its schemes (refused before anything runs), take the run lock, record the run."""
     scenario = load_scenario(scenario_id, settings.scenarios_dir, settings.schemes_dir)
@@ -104,7 +129,7 @@ def begin(settings: Settings, scenario_id: str, flow_run_id: str | None = None) 
 def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
     """Stage, validate and merge every input (inside the run's transaction, not committed)."""
     ctx.begin_transaction()
-    with interrupts.active(ctx.connection):
+    with _timed(ctx, "ingest"), interrupts.active(ctx.connection):
         ctx.files, reports = ing.load_inputs(ctx.connection, ctx.settings, ctx.run_id, progress)
     ctx.reports += reports
     crashpoint("ingest:merged-all")
@@ -114,8 +139,10 @@ def ingest(ctx: RunContext, progress: Progress = None) -> list[ing.InputFile]:
 def estimate(ctx: RunContext, progress: Progress = None, window: tuple[dt.date, dt.date] | None = None) -> None:
     """Recompute model and tax for the months that need it and run the output suites (inside the transaction)."""
     ctx.begin_transaction()
-    with interrupts.active(ctx.connection):
+    with _timed(ctx, "estimate") as stage, interrupts.active(ctx.connection):
         ctx.reports += est.estimate(ctx.connection, ctx.run_id, ctx.scenario, progress, window)
+        query = "SELECT periods FROM meta.runs WHERE run_id = ?"
+        stage.periods = ctx.connection.execute(query, [ctx.run_id]).fetchall()[0][0]
 
 
 def commit(ctx: RunContext) -> None:
@@ -124,6 +151,7 @@ def commit(ctx: RunContext) -> None:
     for r in ctx.reports:
         ing.record_validation(ctx.connection, ctx.run_id, r)
     ctx.commit()
+    docs.record(ctx.settings, ctx.run_id, ctx.reports)  # in Great Expectations' result format, for Data Docs
     ctx.reports = []
     crashpoint("run:committed")
 
@@ -133,18 +161,19 @@ def publish(ctx: RunContext, progress: Progress = None) -> Path:
     if progress:
         progress("publishing snapshot")
     try:
-        commit(ctx)
-        con = ctx.connection
-        runs.finish(con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
-        try:
-            with interrupts.active(con):
-                path = pub.publish(con, ctx.settings, ctx.run_id)
-        except BaseException as e:
-            runs.finish(con, ctx.run_id, "failed", "the checked estimates are stored in the warehouse but could "
-                        f"not be published ({_reason(e)}); the next run publishes them without recomputing")
-            raise
-        runs.finish(con, ctx.run_id, "succeeded")
-        runlog.write(ctx.settings, runs.summary(con, ctx.run_id))
+        with _timed(ctx, "publish"):
+            commit(ctx)
+            con = ctx.connection
+            runs.finish(con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
+            try:
+                with interrupts.active(con):
+                    path = pub.publish(con, ctx.settings, ctx.run_id)
+            except BaseException as e:
+                runs.finish(con, ctx.run_id, "failed", "the checked estimates are stored in the warehouse but could "
+                            f"not be published ({_reason(e)}); the next run publishes them without recomputing")
+                raise
+            runs.finish(con, ctx.run_id, "succeeded")
+            runlog.write(ctx.settings, runs.summary(con, ctx.run_id))
         return path
     finally:
         ctx.close()
@@ -162,6 +191,7 @@ def fail(ctx: RunContext, error: BaseException) -> None:
     con = ctx.con
     if con is None:  # published already, or closed: only the run log can still be told
         return
+    reports = [*ctx.reports, *getattr(error, "reports", [])]
     try:
         ctx.rollback()
         files = getattr(error, "files", None) or ctx.files
@@ -169,7 +199,7 @@ def fail(ctx: RunContext, error: BaseException) -> None:
             if f.status == "loaded":
                 f.status = "not_loaded"  # valid, but the run that took it did not commit
         ing.record_inputs(con, ctx.run_id, files)
-        for r in [*ctx.reports, *getattr(error, "reports", [])]:
+        for r in reports:
             ing.record_validation(con, ctx.run_id, r)
         ing.record_quarantine(con, ctx.run_id, getattr(error, "rejected", []))
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
@@ -179,6 +209,9 @@ def fail(ctx: RunContext, error: BaseException) -> None:
         pass  # e.g. the disk is full: the rollback happened; the original error is what the user needs
     finally:
         ctx.close()
+        # the results as Great Expectations' JSON (milliseconds); the pages are rendered by whoever shows them
+        # (`minetax run` after a refused run, the flow's artifacts, `minetax docs`), not inside the run
+        docs.record(ctx.settings, ctx.run_id, reports)
 
 
 def _message(error: BaseException) -> str:

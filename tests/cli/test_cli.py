@@ -67,6 +67,111 @@ def test_sql_formats(ran):
     assert "KZ-F01" in t.stdout and "2 rows" in t.stdout
 
 
+# --- readable in any terminal: nothing cut, numbers whole (80 columns, as $COLUMNS and as a real terminal) ---
+
+def in_terminal(*args, home, columns=80, timeout=120) -> str:
+    """Run minetax on a pseudo-terminal `columns` wide (no $COLUMNS: Rich asks the terminal); what it showed, without
+    colours."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    p = subprocess.Popen([sys.executable, "-m", "minetax.cli", *args], stdin=slave, stdout=slave, stderr=slave,
+                         env={**env, "MINETAX_HOME": str(home), "TERM": "xterm-256color"}, close_fds=True)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1)[0]:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert p.wait(timeout=10) == 0, b"".join(chunks).decode(errors="replace")
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
+    return ANSI.sub("", b"".join(chunks).decode()).replace("\r\n", "\n")
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)")  # colours, cursor, links
+
+
+def shown_whole(out: str, values, columns: int | None = 80) -> None:
+    """Every value is in the output, nothing is cut with "…", and no line is wider than the terminal."""
+    assert "…" not in out, out
+    for v in values:
+        assert v in out, (v, out)
+    if columns:
+        assert max(len(line) for line in out.splitlines()) <= columns, out
+
+
+def revenue_values(home) -> list[str]:
+    """The README's first query's values as `minetax sql` shows them (numbers with separators, 2 decimals)."""
+    r = minetax("sql", "select * from revenue_by_year", "--format", "csv", home=home)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 8
+    return [f"{float(row[c]):,.2f}" if float(row[c]) else "0" for row in rows
+            for c in ("base_kwh", "tax_low_kzt", "tax_kzt", "tax_high_kzt")] + [rows[0]["run_id"], "kz-mining-fee"]
+
+
+@pytest.mark.parametrize("where", ["COLUMNS=80", "terminal 80 wide"])
+def test_readme_query_fits_80_columns(ran, where):
+    home, _ = ran
+    query = "select * from revenue_by_year"
+    if where == "COLUMNS=80":
+        r = minetax("sql", query, home=home, COLUMNS="80")
+        assert r.returncode == 0, r.stderr
+        out = r.stdout
+    else:
+        out = in_terminal("sql", query, home=home)
+    shown_whole(out, revenue_values(home))
+    assert out.count("─[ ") == 8 and out.rstrip().endswith("8 rows")  # one block per row
+
+
+def test_sql_layouts_on_request(ran):
+    home, _ = ran
+    values = revenue_values(home)
+    query = "select * from revenue_by_year"
+    table = minetax("sql", query, "--format", "table", home=home, COLUMNS="80")  # a table, wider than asked
+    shown_whole(table.stdout, values, columns=None)
+    assert "┃ scenario_id" in table.stdout and f"│ {values[2]} │" in table.stdout
+    wide = minetax("sql", query, "--width", "0", home=home, COLUMNS="80")
+    assert wide.stdout.splitlines()[3] == table.stdout.splitlines()[3]
+    assert minetax("sql", query, "--width", "100", "--format", "vertical", home=home).stdout.count("─[ ") == 8
+    md = minetax("sql", query, "--format", "markdown", home=home).stdout.splitlines()
+    assert md[0].startswith("| scenario_id | scheme_id | year |") and md[1].startswith("|---|---|---:|")
+    assert len(md) == 10 and f"| {values[2]} |" in md[2]
+    small = minetax("sql", "select farm_id, name from farms order by farm_id limit 2", home=home, COLUMNS="80")
+    assert "│ KZ-F01  │ Ekibastuz North" in small.stdout  # fits: a table
+    one_error(minetax("sql", "select 1", "--format", "xml", home=home), "--format must be auto, table, vertical")
+    one_error(minetax("sql", "select 1", "--width", "-1", home=home), "--width must be 0")
+
+
+def test_schemes_and_runs_fit_80_columns(ran):
+    home, _ = ran
+    for args in (["schemes"], ["schemes", "--detail", "kz-mining-fee"], ["runs"]):
+        out = in_terminal(*args, home=home)
+        shown_whole(out, [])
+        assert out.strip(), args
+    out = in_terminal("schemes", home=home)
+    shown_whole(out, ["kz-mining-fee", "kg-electricity-bill", "imf-corrective-air", "kz-baseline-dynamic",
+                      "electricity_cost_share", "Kazakhstan fee for digital mining"])
+    detail = in_terminal("schemes", "--detail", "kz-mining-fee", home=home)
+    assert "https://adilet.zan.kz/" in detail
+
+
 def test_sql_is_read_only_and_sandboxed(ran):
     home, _ = ran
     w = minetax("sql", "delete from estimates", home=home)

@@ -2,72 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import make_data_dir
+from tests.conftest import prefect_api as _api
+from tests.conftest import wait_for as _wait
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _api(url: str, path: str, body: dict | None = None):
-    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def _wait(predicate, seconds: float, what: str):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("prefect")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(base / "prefect"), "PREFECT_API_URL": url,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "INFO"}
-    log = open(base / "server.log", "w")
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def healthy():
-        try:
-            return _api(url, "/health") is True
-        except OSError:
-            return False
-
-    try:
-        _wait(healthy, 120, "the Prefect server")
-        data = make_data_dir(base / "data", {"S1": ["coal", "grid", True, "2022-01-01", None]},
-                             [["S1", "2023-01", 1000, 10]])
-        yield url, env, base, data
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def _deployments(url):
@@ -75,14 +18,24 @@ def _deployments(url):
 
 
 def _run_and_wait(url, deployment_id, seconds=180):
+    """Start a flow run of the deployment; wait until it ends; return its final state type and its id."""
     run = _api(url, f"/deployments/{deployment_id}/create_flow_run", {})
     return _wait(lambda: (lambda s: s if s in ("COMPLETED", "FAILED", "CRASHED") else None)(
-        _api(url, f"/flow_runs/{run['id']}")["state"]["type"]), seconds, "the flow run")
+        _api(url, f"/flow_runs/{run['id']}")["state"]["type"]), seconds, "the flow run"), run["id"]
 
 
-def test_serve_runs_a_deployment_and_says_schedules_are_paused(server):
-    url, env, base, data = server
+def _shows_its_work(url, flow_run_id):
+    """The run's minetax log lines and artifacts reached the server (tests/flows/test_artifacts.py checks them)."""
+    logs = [r["message"] for r in _api(url, "/logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run_id]}}})]
+    assert any(m.startswith("file farms.csv: dataset farms") for m in logs), logs
+    found = {a["key"] for a in _api(url, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}})}
+    assert {"minetax-revenue-kz-baseline", "minetax-validation-kz-baseline", "minetax-snapshot"} <= found, found
+
+
+def test_serve_runs_a_deployment_and_says_schedules_are_paused(prefect_server):
+    url, env, base, data = prefect_server
     home = base / "serve-home"
+    env = {k: v for k, v in env.items() if k != "PREFECT_LOGGING_LEVEL"}  # as an operator starts it
     proc = subprocess.Popen([sys.executable, "-m", "minetax.cli", "serve", "--home", str(home), "--data-dir",
                              str(data)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -92,8 +45,10 @@ def test_serve_runs_a_deployment_and_says_schedules_are_paused(server):
         assert monthly["schedules"][0]["schedule"] == {"cron": "0 6 5 * *", "timezone": "Asia/Almaty", "day_or": True}
         assert deps["network-refresh"]["schedules"][0]["schedule"]["cron"] == "0 7 * * *"
         assert monthly["paused"] is False
-        assert _run_and_wait(url, monthly["id"]) == "COMPLETED"
+        state, run_id = _run_and_wait(url, monthly["id"])
+        assert state == "COMPLETED"
         assert (home / "published" / "minetax.duckdb").exists()
+        _shows_its_work(url, run_id)
     finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[0]
@@ -101,8 +56,8 @@ def test_serve_runs_a_deployment_and_says_schedules_are_paused(server):
     assert _deployments(url)["monthly-close"]["paused"] is True  # Prefect pauses them; serve said so
 
 
-def test_work_pool_with_process_worker(server):
-    url, env, base, data = server
+def test_work_pool_with_process_worker(prefect_server):
+    url, env, base, data = prefect_server
     home = base / "pool-home"
     subprocess.run([str(BIN / "prefect"), "work-pool", "create", "minetax-test", "--type", "process"], env=env,
                    check=True, capture_output=True, timeout=60)
@@ -114,8 +69,10 @@ def test_work_pool_with_process_worker(server):
     try:
         dep = _deployments(url)["monthly-close"]
         assert dep["work_pool_name"] == "minetax-test"
-        assert _run_and_wait(url, dep["id"]) == "COMPLETED"
+        state, run_id = _run_and_wait(url, dep["id"])
+        assert state == "COMPLETED"
         assert (home / "published" / "minetax.duckdb").exists()
+        _shows_its_work(url, run_id)
     finally:
         worker.terminate()
         worker.wait(timeout=30)

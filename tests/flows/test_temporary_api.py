@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from flows import temporary_api
+from tests.conftest import ROOT
 
 
 def test_a_configured_server_is_used_and_none_is_started(monkeypatch):
@@ -71,11 +72,11 @@ def test_the_api_has_its_own_session_and_never_outlives_its_process(tmp_path):
     import signal
     import time
 
-    code = ("import sys, time\nfrom minetax import temporary_api\nready = temporary_api.start()\nready()\n"
+    code = ("import sys, time\nfrom flows import temporary_api\nready = temporary_api.start()\nready()\n"
             "print(temporary_api.current.process.pid, flush=True)\ntime.sleep(300)\n")
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
     env.pop("PREFECT_API_URL", None)
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     api = int(p.stdout.readline())
     assert _alive(api)
     assert os.getsid(api) != os.getsid(p.pid) and os.getpgid(api) != os.getpgid(p.pid)

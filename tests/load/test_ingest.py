@@ -142,6 +142,24 @@ def test_missing_required_file(tmp_path, data):
         pipeline.run(Settings.make(tmp_path / "home", data), "kz-baseline")
 
 
+def test_every_missing_file_named_at_once(tmp_path, data):
+    """A data folder with three required datasets missing is refused once, naming all three (not one per run)."""
+    for path in (data / "energy_readings.csv", data / "reference" / "fx.csv", data / "reference" / "network_daily.csv"):
+        path.unlink()
+    settings = Settings.make(tmp_path / "home", data)
+    with pytest.raises(InputError) as e:
+        pipeline.run(settings, "kz-baseline")
+    named = [f["dataset"] for f in e.value.findings]
+    assert named == ["energy_readings", "network_daily", "fx"]  # in the order of the input formats
+    message = str(e.value)
+    assert "3 required datasets have no file (energy_readings, network_daily, fx;" in message
+    for name in named:
+        assert f"rule required input file is present (dataset {name}) failed" in message
+        assert f"looked for {name}.csv or {name}.parquet in {data}" in message
+    assert "country_share" not in message and "farm_hashrate" not in message  # present, or optional
+    assert not settings.published_path.exists()
+
+
 def test_two_files_for_one_dataset(tmp_path, data):
     (data / "fx.csv").write_text((data / "reference" / "fx.csv").read_text())
     with pytest.raises(InputError, match="one file for dataset fx"):

@@ -293,3 +293,11 @@ def test_json_of_uuid_and_blob(settings):
     assert r.returncode == 0, r.stderr
     row = json.loads(r.stdout)[0]
     assert row["u"] == "00000000-0000-0000-0000-000000000001" and row["b"] == "ab"
+
+
+def test_markdown_escapes_pipes_and_line_breaks(settings):
+    r = minetax_sql(settings, "SELECT 'a|b' AS \"x|y\", 'one' || chr(10) || 'two' AS t, 1234.5::DOUBLE AS n, "
+                    "'[bold]z' AS m", "--format", "markdown")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["| x\\|y | t | n | m |", "|---|---|---:|---|",
+                                     "| a\\|b | one<br>two | 1,234.50 | [bold]z |"]

@@ -8,25 +8,26 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.text import Text
 
 from minetax import interrupts
-from minetax.cli import forecast, outputs, policy, query, run, sample, schedule
+from minetax.cli import forecast, init, outputs, policy, query, run, sample, schedule
 from minetax.cli.common import err, interrupt_note
 from minetax.errors import MinetaxError, explain
 
-COMMANDS = (run, schedule, outputs, forecast, policy, query, sample)
+COMMANDS = (run, init, schedule, outputs, forecast, policy, query, sample)
 # Command modules that may not be there yet: `minetax models` (the model graph) once minetax/cli/models.py exists.
-OPTIONAL_COMMANDS = ("minetax.cli.models",)
+OPTIONAL_COMMANDS = ("minetax.cli.models", "minetax.cli.docs")
 
 
 def make_app() -> typer.Typer:
     """The typer app with every command registered."""
     app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                       help="Estimate tax revenue from cryptocurrency mining (Kazakhstan lead case).")
+    app.callback()(_root_options)
     for module in COMMANDS:
         module.register(app)
     for name in OPTIONAL_COMMANDS:
@@ -38,6 +39,20 @@ def make_app() -> typer.Typer:
             continue
         module.register(app)
     return app
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from minetax import version
+
+        typer.echo(version.current().describe())
+        raise typer.Exit()
+
+
+def _root_options(show_version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="print the version, the code commit when known, and where the resources are read from")] = False) -> None:
+    pass
 
 
 app = make_app()

@@ -14,9 +14,16 @@ from rich.console import Console
 
 from minetax.config import Settings
 
+
+def stdout_width(default: int) -> int | None:
+    """The width to lay output out for: $COLUMNS when set, else the terminal's (None: Rich asks the terminal), else
+    (output to a file or a pipe) `default`."""
+    return None if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty() else default
+
+
 # markup off: farm names, file names, paths, scheme titles and query results are printed as text ("[/red]" in a farm
 # name is a name, not a style); styling is given explicitly (Text, style=). Status lines take Text for the same reason.
-console = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+console = Console(width=stdout_width(160), markup=False)
 err = Console(stderr=True, markup=False)
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="state folder (default: $MINETAX_HOME or "

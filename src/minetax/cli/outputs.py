@@ -26,12 +26,14 @@ def export(out: OutOpt,
            format: Annotated[str, typer.Option("--format", help="xlsx | csv | parquet")] = "xlsx",
            scenario: Annotated[str | None, typer.Option(help="scenario (default: kz-baseline for xlsx; all for "
                                                         "csv/parquet)")] = None,
-           compare: Annotated[str | None, typer.Option("--compare", help="reform scenario to set against it (xlsx)")]
-           = None,
+           compare: Annotated[str | None, typer.Option(
+               "--compare", help="reform scenario to set against it (csv/parquet: both scenarios' rows and their "
+               "comparison)")] = None,
            force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
            home: HomeOpt = None) -> None:
     """Export from the published snapshot: an Excel workbook, or CSV/Parquet of every analyst view."""
-    from minetax.outputs.export import context, export_views, write_workbook
+    from minetax.outputs.export import context, export_views
+    from minetax.outputs.workbook import write_workbook
 
     _check_scenarios(scenario, compare)
     settings = Settings.make(home)
@@ -39,7 +41,8 @@ def export(out: OutOpt,
         ctx = context(settings, scenario or DEFAULT_SCENARIO, compare)
         console.print(f"wrote {write_workbook(settings, ctx, out, force)}")
     elif format in ("csv", "parquet"):
-        paths = export_views(settings, format, out, scenario, force)
+        paths = export_views(settings, format, out, scenario or (DEFAULT_SCENARIO if compare else None), force,
+                             compare)
         console.print(f"wrote {len(paths)} files to {out.resolve()}:")
         for p in paths:
             console.print(f"  {p.name}")

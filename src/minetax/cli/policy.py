@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from minetax.cli.common import DataOpt, HomeOpt, SchemesOpt, console
+from minetax.cli.layout import Col, show
 from minetax.cli.run import run_scenario
 from minetax.config import Settings
 
@@ -23,20 +24,26 @@ def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show on
         return
     from minetax.tax.schemes import list_scenarios, list_schemes, load_scenario, load_scheme
 
-    t = Table("scheme", "family", "period", "rate unit", "weakest status", "title", title="Schemes (schemes/*.yaml)")
+    # a table when it fits the terminal, else one block per scheme: ids and URLs are never cut
+    rows = []
     for sid in list_schemes(st.schemes_dir):
         s = load_scheme(sid, st.schemes_dir)
-        t.add_row(s.scheme_id, s.family, s.tax_period, s.rate_unit, s.status, s.title)
-    console.print(t)
-    t = Table("scenario", "base", "schemes", "reform", "behaviour", "title",
-              title="Scenarios (schemes/scenarios/*.yaml)")
+        rows.append([s.scheme_id, s.family, s.tax_period, s.rate_unit, s.status, s.title])
+    show(console, _cols("scheme", "family", "period", "rate unit", "weakest status", "title"), rows,
+         title="Schemes (schemes/*.yaml)")
+    rows = []
     for cid in list_scenarios(st.scenarios_dir):
         c = load_scenario(cid, st.scenarios_dir, st.schemes_dir)
         reform = "yes" if any(s.version != load_scheme(s.scheme_id, st.schemes_dir).version for s in c.schemes) else ""
-        t.add_row(c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform,
-                  "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off", c.title)
-    console.print(t)
+        rows.append([c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform,
+                     "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off", c.title])
+    show(console, _cols("scenario", "base", "schemes", "reform", "behaviour", "title"), rows,
+         title="Scenarios (schemes/scenarios/*.yaml)")
     console.print("details and references: minetax schemes --detail <scheme>")
+
+
+def _cols(*names: str) -> list[Col]:
+    return [Col(n) for n in names]
 
 
 def _scheme_detail(st: Settings, scheme_id: str) -> None:
@@ -46,12 +53,10 @@ def _scheme_detail(st: Settings, scheme_id: str) -> None:
     s = load_scheme(scheme_id, st.schemes_dir)
     console.print(Text.assemble((s.scheme_id, "bold"), f": {s.title} — family {s.family}, tax period "
                                 f"{s.tax_period}, rate in {s.rate_unit}, version {s.version[:12]}"))
-    t = Table("parameter", "from", "value", "status", "reference")
-    for pname, p in s.parameters.items():
-        for d, e in p["values"].items():
-            t.add_row(pname, str(d), json.dumps(e["value"], default=str), e["status"],
-                      " ".join(str(e["reference"]["title"]).split()) + f" {e['reference'].get('url', '')}")
-    console.print(t)
+    rows = [[pname, str(d), json.dumps(e["value"], default=str), e["status"],
+             " ".join(str(e["reference"]["title"]).split()) + f" {e['reference'].get('url', '')}"]
+            for pname, p in s.parameters.items() for d, e in p["values"].items()]
+    show(console, _cols("parameter", "from", "value", "status", "reference"), rows)
 
 
 def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g. kz-baseline")],

@@ -57,9 +57,31 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
             schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(Text(f"{scenario}: {msg}…")),
             **extra)
     if state.is_failed():
-        _raise_failure(state.result(raise_on_failure=False), settings.home)
+        exc = state.result(raise_on_failure=False)
+        if isinstance(exc, MinetaxError) and not interrupts.requested():
+            page = _validation_page(settings)
+            if page:
+                exc.args = (f"{exc}\n  validation report (Data Docs): {page}",)
+        _raise_failure(exc, settings.home)
     result: dict[str, Any] = state.result()
     return result
+
+
+def _validation_page(settings: Settings) -> Path | None:
+    """The Data Docs page of the run that just failed (rendered now: it is the page the user needs), or None."""
+    from minetax.publish import runlog
+    from minetax.validate import docs
+
+    latest = runlog.read_all(settings)
+    if not latest:
+        return None
+    run_id = latest[0]["run_id"]
+    try:
+        docs.render(settings, run_id)
+        failed = docs.failed_pages(settings, run_id)
+    except Exception:  # noqa: BLE001 - the run's own error is what matters; the page is a help
+        return None
+    return failed[0] if failed else None
 
 
 def _raise_failure(exc: object, home: Path) -> NoReturn:
@@ -144,7 +166,8 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
                   url: Annotated[str | None, typer.Option(help="metrics API base URL (Coin Metrics v4 shape)")] = None,
                   timeout: Annotated[float, typer.Option(help="seconds per request")] = 10.0,
                   retries: Annotated[int, typer.Option(help="retries of a failed request")] = 3) -> None:
-    """Fetch daily network data (hashrate, issuance, fees, price) into the drop folder for the next run."""
+    """Fetch daily network data (hashrate, issuance, fees, price) into the drop folder for the next run; refused,
+    with nothing written, unless the source sends each day asked for exactly once."""
     import datetime as dt
 
     from minetax.sources.network import DEFAULT_URL, api_key, write_network_file
@@ -154,6 +177,8 @@ def fetch_network(start: Annotated[str, typer.Option("--from", help="first day Y
         lo, hi = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     except ValueError as e:
         raise MinetaxError(f"--from and --to take a day YYYY-MM-DD: {e}") from e
+    if lo > hi:
+        raise MinetaxError("--from must not be after --to")
     settings = Settings.make(home)
     with console.status(Text(f"fetching network data {lo}..{hi}…")):
         rows = fetch(url or DEFAULT_URL, lo, hi, key=api_key(settings.home), timeout=timeout, retries=retries)

@@ -120,21 +120,32 @@ def _unsupported_finding(path: Path) -> dict[str, Any]:
 
 
 def discover(settings: Settings) -> list[tuple[Dataset, Path]]:
-    """The run's input files: one per dataset from the data folder, then any new ones in the drop folder."""
+    """The run's input files: one per dataset from the data folder, then any new ones in the drop folder.
+    Every required dataset without a file is named in one InputError, one finding per dataset."""
     found: list[tuple[Dataset, Path]] = []
+    missing: list[dict[str, Any]] = []
     unsupported = unsupported_inputs(settings)
     for ds in DATASETS:
         path = find_input(settings.data_dir, ds)
         drops = inbox_files(settings.inbox_dir, ds)
         if path is None and not drops and not ds.optional:
-            raise InputError(str(settings.data_dir / f"{ds.name}.csv"), [{
-                "column": None, "rule": "required input file is present",
-                "examples": [f"looked for {ds.name}.csv or {ds.name}.parquet in {settings.data_dir} "
-                             f"and its subfolders, and in the drop folder {settings.inbox_dir}"]
-                + [_unsupported_finding(p)["examples"][0] + " (Excel inputs are not supported: save it as CSV)"
-                   for d, p in unsupported if d is ds]}])
+            missing.append(_missing_finding(settings, ds, [p for d, p in unsupported if d is ds]))
         found += [(ds, p) for p in ([path] if path else []) + drops]
+    if len(missing) == 1:
+        raise InputError(str(settings.data_dir / f"{missing[0]['dataset']}.csv"), missing)
+    if missing:
+        raise InputError(f"{settings.data_dir}: {len(missing)} required datasets have no file "
+                         f"({', '.join(f['dataset'] for f in missing)}; `minetax init DIR` writes a complete data "
+                         "folder)", missing)
     return found
+
+
+def _missing_finding(settings: Settings, ds: Dataset, unsupported: list[Path]) -> dict[str, Any]:
+    return {"column": None, "dataset": ds.name, "rule": f"required input file is present (dataset {ds.name})",
+            "examples": [f"looked for {ds.name}.csv or {ds.name}.parquet in {settings.data_dir} "
+                         f"and its subfolders, and in the drop folder {settings.inbox_dir}"]
+            + [_unsupported_finding(p)["examples"][0] + " (Excel inputs are not supported: save it as CSV)"
+               for p in unsupported]}
 
 
 Rejected = tuple[InputFile, list[dict[str, Any]]]  # a refused file and its findings

@@ -1,5 +1,8 @@
 """A report for people (PDF or HTML): revenue over time with its band, by scheme, baseline vs reform, the tax
-gap, key assumptions and references, and the run behind it. Charts are drawn headless with matplotlib."""
+gap, the dated rates of the scenario and the reform with their legal references, the model's assumptions, data
+quality, and the run behind it. Tables come from sql/export/ run on the published snapshot and show numbers as the
+workbook does (minetax.outputs.numbers); charts are drawn headless with matplotlib; the PDF is laid out by
+minetax.outputs.pdf so nothing runs off a page."""
 
 from __future__ import annotations
 
@@ -7,35 +10,38 @@ import base64
 import datetime as dt
 import html
 import io
-import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from minetax import db
 from minetax.config import Settings
-from minetax.outputs.export import Context, label
+from minetax.outputs import numbers
+from minetax.outputs.export import Context
 from minetax.outputs.files import output_path
 from minetax.publish.query import open_snapshot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-Rect = tuple[float, float, float, float]  # left, bottom, width, height as fractions of the page
-
 BLUE, GREY, ORANGE = "#2F5597", "#A6A6A6", "#C55A11"
+REFERENCE = ("reference_title", "reference_url")
 
 
 def _data(settings: Settings, ctx: Context) -> dict[str, pd.DataFrame]:
-    s = {"scenario_id": ctx.scenario}
-    files = {"years": ("export/summary_by_year.sql", s), "quarters": ("export/revenue_by_quarter.sql", s),
-             "schemes": ("export/by_scheme.sql", s), "gap": ("export/tax_gap_by_year.sql", s),
-             "rules": ("export/assumptions.sql", s), "refs": ("export/references.sql", s),
-             "quality": ("export/data_quality.sql", s), "inputs": ("export/run_inputs.sql", s)}
+    s: dict[str, Any] = {"scenario_id": ctx.scenario}
+    files: dict[str, tuple[str, dict[str, Any]]] = {
+        "years": ("export/summary_by_year.sql", s), "quarters": ("export/revenue_by_quarter.sql", s),
+        "schemes": ("export/by_scheme.sql", s), "gap": ("export/tax_gap_by_year.sql", s),
+        "rates": ("export/rates.sql", s), "assumptions": ("export/model_assumptions.sql", s),
+        "quality": ("export/data_quality.sql", s), "refused": ("export/refused_inputs.sql", {}),
+        "rules": ("export/data_quality_rules.sql", s), "inputs": ("export/run_inputs.sql", s)}
     if ctx.reform:
         r = {**s, "reform": ctx.reform}
-        files |= {"comparison": ("export/comparison.sql", r), "windows": ("export/budget_windows.sql", r)}
+        files |= {"comparison": ("export/comparison.sql", r), "windows": ("export/budget_windows.sql", r),
+                  "reform_rates": ("export/reform_rates.sql", r),
+                  "reform_assumptions": ("export/model_assumptions.sql", {"scenario_id": ctx.reform})}
     if ctx.has_forecast:
         files |= {"forecast": ("export/forecast_by_year.sql", s)}
     with open_snapshot(settings) as con:
@@ -84,7 +90,7 @@ def _scheme_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figure
         ax.bar(sch.index.astype(str), _bn(sch[col]), bottom=None if bottom is None else _bn(bottom), label=col)
         bottom = sch[col] if bottom is None else bottom + sch[col]
     ax.set_ylabel("billion KZT")
-    ax.margins(y=0.1)
+    ax.set_ylim(0, max(float(sch.sum(axis=1).max()) / 1e9, 0.0) * 1.12 or 1.0)  # the tallest stack inside the axes
     ax.set_title(f"Revenue by scheme and year — {ctx.scenario}")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
@@ -152,16 +158,36 @@ def _gap_charts(d: dict[str, pd.DataFrame]) -> list[tuple[str, Figure]]:
     return out
 
 
-def _fmt_table(df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame()
-    for c in df.columns:
-        col = df[c]
-        if col.dtype.kind == "f":
-            out[label(c)] = col.map(lambda v: "" if pd.isna(v) else (f"{v:,.4f}" if abs(v) < 10 else f"{v:,.0f}"))
-        elif col.dtype.kind == "M":
-            out[label(c)] = col.dt.strftime("%Y-%m-%d")
-        else:
-            out[label(c)] = col.astype(str).where(col.notna(), "")
+def formatted(df: pd.DataFrame, total: bool = False, hide: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[bool]]:
+    """Cells as text in the one number format (headers with units), a total row if asked, without the columns to
+    hide (a rate's unit, once the rate shows it); and which columns are numeric (right-aligned)."""
+    cols = list(df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        unit = numbers.row_unit(cols, tuple(rec))
+        rows.append([numbers.text(v, c, unit) for c, v in zip(cols, rec, strict=True)])
+    if total and rows:
+        rows.append(["Total"] + [numbers.text(df[c].fillna(0).sum(), c) if numbers.additive(c) else ""
+                                 for c in cols[1:]])
+    keep = [j for j, c in enumerate(cols) if c not in hide]
+    text = pd.DataFrame([[r[j] for j in keep] for r in rows], columns=[numbers.label(cols[j]) for j in keep])
+    return text, [df[cols[j]].dtype.kind in "iuf" for j in keep]
+
+
+def with_notes(df: pd.DataFrame, columns: tuple[str, ...], notes: list[str], name: str = "ref") -> pd.DataFrame:
+    """Long text columns replaced by a note number [n] (the same text, the same number); notes gets the texts."""
+    out = df.drop(columns=list(columns))
+    marks = []
+    for rec in df[list(columns)].itertuples(index=False):
+        parts = [str(v) for v in rec if not numbers.missing(v)]
+        note = " — ".join(parts)
+        if not note:
+            marks.append("")
+            continue
+        if note not in notes:
+            notes.append(note)
+        marks.append(f"[{notes.index(note) + 1}]")
+    out[name] = marks
     return out
 
 
@@ -175,11 +201,49 @@ def _subtitle(ctx: Context) -> str:
             f"{dt.datetime.now():%Y-%m-%d %H:%M}")
 
 
+def _sections(ctx: Context, d: dict[str, pd.DataFrame]) -> list[tuple[str, str, pd.DataFrame, bool]]:
+    """(heading, table title, frame, total row) of the report's tables after the charts, in order."""
+    out = []
+    if ctx.reform:
+        out += [(f"Baseline vs reform — {ctx.reform} vs {ctx.scenario}", "By scheme and year (KZT)",
+                 d["comparison"], True),
+                ("", "Budget windows: 1, 3 and 5-year totals from the first year the reform differs (KZT)",
+                 d["windows"], False)]
+    out += [("Tax gap", "Top-down vs declared tax by scheme and year (KZT)", d["gap"], True)]
+    return out
+
+
+def _quality_line(q: pd.DataFrame) -> str:
+    failed = int((q.result == "failed").sum())
+    return (f"{len(q) - failed} of {len(q)} suites passed ({int(q.rules.sum()):,} rules, "
+            f"{int(q.rules_failed.sum()):,} failed; {int(q.rows_failing.fillna(0).sum()):,} failing rows).")
+
+
+# ---- HTML --------------------------------------------------------------------------------------------------------
+
+def html_table(df: pd.DataFrame, total: bool = False, hide: tuple[str, ...] = ()) -> str:
+    """A table with escaped cells, numbers right-aligned, links clickable, a total row bold."""
+    text, numeric = formatted(df, total, hide)
+    urls = list(df.reference_url) if "reference_url" in df.columns else []
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in text.columns)
+    body = []
+    for i, rec in enumerate(text.itertuples(index=False)):
+        cells = []
+        for j, v in enumerate(rec):
+            v = html.escape(str(v)).replace("\n", "<br>")
+            if urls and text.columns[j] == numbers.label("reference_url") and v:
+                v = f"<a href='{html.escape(str(urls[i]))}'>{v}</a>"
+            cells.append(f"<td{' class=num' if numeric[j] else ''}>{v}</td>")
+        cls = " class=total" if total and i == len(text) - 1 else ""
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
 def write_html(settings: Settings, ctx: Context, out: Path, force: bool) -> Path:
     d = _data(settings, ctx)
     path = output_path(out, f"minetax-report_{ctx.tag}.html", force)
     parts = [f"<h1>{html.escape(_title(ctx))}</h1><p class=sub>{html.escape(_subtitle(ctx))}</p>",
-             "<h2>Revenue by year, all schemes</h2>", _fmt_table(d["years"]).to_html(index=False, border=0)]
+             "<h2>Revenue by year, all schemes (KZT)</h2>", html_table(d["years"], total=True)]
     for caption, fig in charts(ctx, d):
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -187,21 +251,31 @@ def write_html(settings: Settings, ctx: Context, out: Path, force: bool) -> Path
         parts.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,"
                      f"{base64.b64encode(buf.getvalue()).decode()}'><figcaption>{html.escape(caption)}</figcaption>"
                      "</figure>")
+    for heading, title, df, total in _sections(ctx, d):
+        parts += [f"<h2>{html.escape(heading)}</h2>" if heading else "", f"<h3>{html.escape(title)}</h3>",
+                  html_table(df, total)]
+    parts += ["<h2>Rates and legal references</h2>", f"<h3>Rates of {html.escape(ctx.scenario)}</h3>",
+              html_table(d["rates"], hide=("rate_unit",))]
     if ctx.reform:
-        parts += ["<h2>Budget windows</h2>", _fmt_table(d["windows"]).to_html(index=False, border=0)]
-    parts += ["<h2>Tax gap by year</h2>", _fmt_table(d["gap"]).to_html(index=False, border=0),
-              "<h2>Key assumptions: scheme parameters</h2>",
-              _fmt_table(d["rules"].drop(columns=["reference", "scheme_version"])).to_html(index=False, border=0),
-              "<h2>Legal references</h2><ul>" + "".join(
-                  f"<li><b>{html.escape(r.scheme_id)}</b> ({html.escape(r.status)}): {html.escape(r.reference)}</li>"
-                  for r in d["refs"].itertuples()) + "</ul>",
-              "<h2>Run and inputs</h2>", _fmt_table(d["inputs"]).to_html(index=False, border=0),
-              f"<h2>Data quality</h2><p>{int(d['quality'].success.sum())} of {len(d['quality'])} checks passed.</p>"]
-    style = ("body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}"
+        parts += [f"<h3>Rates of the reform {html.escape(ctx.reform)}</h3>",
+                  html_table(d["reform_rates"], hide=("rate_unit",))]
+    parts += ["<h2>Model assumptions</h2>", f"<h3>{html.escape(ctx.scenario)}</h3>",
+              html_table(d["assumptions"], hide=("unit",))]
+    if ctx.reform:
+        parts += [f"<h3>{html.escape(ctx.reform)}</h3>", html_table(d["reform_assumptions"], hide=("unit",))]
+    failed_rules = d["rules"][d["rules"].result == "failed"]
+    parts += ["<h2>Data quality</h2>", f"<p>{html.escape(_quality_line(d['quality']))}</p>",
+              html_table(d["quality"]),
+              "<h3>Rules that failed</h3>" + (html_table(failed_rules) if len(failed_rules) else "<p>none</p>"),
+              "<h3>Input files refused by runs (not in these estimates)</h3>"
+              + (html_table(d["refused"]) if len(d["refused"]) else "<p>none</p>"),
+              "<h2>Run and inputs</h2>", html_table(d["inputs"])]
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}"
-             "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}th{background:#DDE4EE}"
-             "td:first-child,th:first-child{text-align:left}.sub{color:#555}figure{margin:1em 0}"
-             "img{max-width:100%}figcaption{font-size:12px;color:#555}")
+             "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+             "th{background:#DDE4EE}td.num{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;"
+             "border-top:1px solid #555}.sub{color:#555}figure{margin:1em 0}img{max-width:100%}"
+             "figcaption{font-size:12px;color:#555}")
     doc = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(_title(ctx))}</title>"
            f"<style>{style}</style><body>{''.join(parts)}</body></html>")
     tmp = path.with_name(path.name + ".part")
@@ -210,97 +284,76 @@ def write_html(settings: Settings, ctx: Context, out: Path, force: bool) -> Path
     return path
 
 
+# ---- PDF ---------------------------------------------------------------------------------------------------------
+
 def write_pdf(settings: Settings, ctx: Context, out: Path, force: bool) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+
+    from minetax.outputs.pdf import Flow
 
     d = _data(settings, ctx)
     path = output_path(out, f"minetax-report_{ctx.tag}.pdf", force)
     tmp = path.with_name(path.name + ".part")
-    a4 = (8.27, 11.69)
-    with PdfPages(tmp, metadata={"Title": _title(ctx), "Subject": _subtitle(ctx)}) as pdf:
-        figs = charts(ctx, d)
-        # page 1: title, key figures, the revenue chart
-        page = plt.figure(figsize=a4)
-        page.text(0.07, 0.95, _title(ctx), fontsize=15, weight="bold")
-        page.text(0.07, 0.925, _subtitle(ctx), fontsize=8.5, color="#555555")
-        _table(page, (0.07, 0.80, 0.86, 0.10), _fmt_table(d["years"]), "Revenue by year, all schemes (KZT)")
-        _place(page, figs[0][1], (0.07, 0.43, 0.86, 0.33), figs[0][0])
-        _place(page, figs[1][1], (0.07, 0.05, 0.86, 0.33), figs[1][0])
-        pdf.savefig(page)
-        plt.close(page)
-        rest = figs[2:]
-        for i in range(0, len(rest), 2):
-            page = plt.figure(figsize=a4)
-            for j, (caption, fig) in enumerate(rest[i:i + 2]):
-                _place(page, fig, (0.07, 0.55 - 0.48 * j, 0.86, 0.38), caption)
-            pdf.savefig(page)
-            plt.close(page)
-        if ctx.reform:
-            page = plt.figure(figsize=a4)
-            page.text(0.07, 0.95, f"Budget windows — {ctx.reform} vs {ctx.scenario}", fontsize=13, weight="bold")
-            _table(page, (0.07, 0.55, 0.86, 0.36), _fmt_table(d["windows"]), "1, 3 and 5-year totals from the first "
-                   "year the reform differs (KZT)")
-            pdf.savefig(page)
-            plt.close(page)
-        # assumptions and references
-        page = plt.figure(figsize=a4)
-        page.text(0.07, 0.95, "Key assumptions and legal references", fontsize=13, weight="bold")
-        rules = _fmt_table(d["rules"][["scheme_id", "kind", "name", "valid_from", "rate", "rate_unit", "status"]])
-        _table(page, (0.07, 0.50, 0.86, 0.42), rules.head(40), "Scheme parameters used")
-        y = 0.46
-        for r in d["refs"].itertuples():
-            for k, line in enumerate(textwrap.wrap(f"{r.scheme_id} ({r.status}): {r.reference}", 110)):
-                if y < 0.04:
-                    break
-                page.text(0.07 + (0.02 if k else 0), y, line, fontsize=7)
-                y -= 0.016
-        pdf.savefig(page)
-        plt.close(page)
+    try:
+        with PdfPages(tmp, metadata={"Title": _title(ctx), "Subject": _subtitle(ctx)}) as pdf:
+            flow = Flow(pdf, f"{_title(ctx)} · run {ctx.run_id}")
+            flow.heading(_title(ctx), 15)
+            flow.para(_subtitle(ctx), 8.5, "#555555")
+            flow.table(*formatted(d["years"], True), "Revenue by year, all schemes (KZT)", True)
+            for caption, fig in charts(ctx, d):
+                flow.figure(fig, caption)
+            for heading, title, df, total in _sections(ctx, d):
+                if heading:
+                    flow.heading(heading)
+                flow.table(*formatted(df, total), title, total)
+            _pdf_rates_and_assumptions(flow, ctx, d)
+            _pdf_quality(flow, d)
+            flow.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
     return path
 
 
-def _place(page: Figure, fig: Figure, rect: Rect, caption: str) -> None:
-    """Draw a chart into a page: render it to an image and show it in an axes at rect."""
-    import matplotlib.image as mpimg
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-    fig.clf()
-    buf.seek(0)
-    ax = page.add_axes(rect)
-    ax.imshow(mpimg.imread(buf))
-    ax.axis("off")
-    page.text(rect[0], rect[1] - 0.012, caption, fontsize=7.5, color="#555555")
-
-
-def _table(page: Figure, rect: Rect, df: pd.DataFrame, title: str) -> None:
-    ax = page.add_axes(rect)
-    ax.axis("off")
-    ax.set_title(title, fontsize=9.5, loc="left")
-    if df.empty:
-        return
-    # column widths in proportion to the longest text of each column, so nothing overlaps
-    lengths = [max([len(str(c))] + [len(str(v)) for v in df[c]]) + 2 for c in df.columns]
-    widths = [n / sum(lengths) for n in lengths]
-    t = ax.table(cellText=df.values, colLabels=list(df.columns), loc="upper left", cellLoc="right",
-                 colWidths=widths)
-    t.auto_set_font_size(False)
-    t.set_fontsize(7)
-    t.scale(1, 1.15)
-    numeric = [all(_looks_numeric(v) for v in df[c]) for c in df.columns]
-    for (r, c), cell in t.get_celld().items():
-        if r == 0:
-            cell.set_facecolor("#DDE4EE")
-            cell.set_text_props(weight="bold")
-        if not numeric[c]:
-            cell.set_text_props(ha="left")
-            cell._loc = "left"  # type: ignore[attr-defined]  # private: Cell keeps its alignment only there
+def _pdf_rates_and_assumptions(flow: Any, ctx: Context, d: dict[str, pd.DataFrame]) -> None:
+    notes: list[str] = []
+    flow.new_page()
+    flow.heading("Rates and legal references")
+    tables = [(f"Rates of {ctx.scenario}", d["rates"])]
+    if ctx.reform:
+        tables.append((f"Rates of the reform {ctx.reform} (vs baseline: what the reform changes)", d["reform_rates"]))
+    for title, df in tables:
+        flow.table(*formatted(with_notes(df, REFERENCE, notes), hide=("rate_unit",)), title)
+    flow.para("References:", 8, "#222222")
+    for i, note in enumerate(notes, start=1):
+        flow.para(f"[{i}] {note}", 7, "#333333", indent=0.02)
+    flow.heading("Model assumptions")
+    sources: list[str] = []
+    tables = [(ctx.scenario, d["assumptions"])] + ([(ctx.reform, d["reform_assumptions"])] if ctx.reform else [])
+    for name, df in tables:
+        shown = with_notes(df.drop(columns=["description"]), ("source",), sources, "note")
+        flow.table(*formatted(shown, hide=("unit",)), f"Assumptions of {name}")
+    for i, note in enumerate(sources, start=1):
+        flow.para(f"[{i}] {note}", 7, "#333333", indent=0.02)
+    flow.para("; ".join(f"{r.assumption}: {r.description}" for r in
+                        d["assumptions"].drop_duplicates("assumption").itertuples()), 7, "#555555")
 
 
-def _looks_numeric(v: object) -> bool:
-    return str(v).replace(",", "").replace(".", "").replace("-", "").replace("+", "").isdigit() or str(v) == ""
+def _pdf_quality(flow: Any, d: dict[str, pd.DataFrame]) -> None:
+    flow.heading("Data quality")
+    flow.para(_quality_line(d["quality"]))
+    flow.table(*formatted(d["quality"].drop(columns=["run_id"])), "Validation of the runs behind these estimates")
+    failed = d["rules"][d["rules"].result == "failed"]
+    if len(failed):
+        flow.table(*formatted(failed.drop(columns=["run_id"])), "Rules that failed")
+    refused = d["refused"]
+    flow.para(f"Input files refused by runs (not in these estimates): {len(refused) or 'none'}"
+              + (" — the newest, with the first failed rows:" if len(refused) else "."), 8.5)
+    for r in refused.head(10).itertuples():
+        flow.para(f"{r.refused_at:%Y-%m-%d %H:%M} · run {r.run_id} · {r.file_name} · column {r.column_name}: "
+                  f"{r.rule} ({numbers.text(r.rows_failing, 'rows_failing')} rows)", 7.5, indent=0.01)
+        flow.para(str(r.first_failed_rows or ""), 6.5, "#555555", indent=0.03)

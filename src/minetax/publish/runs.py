@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from minetax import __version__, db
-from minetax.config import PROJECT_ROOT, Settings
+from minetax import db, version
+from minetax.config import Settings
 from minetax.errors import MinetaxError
 from minetax.publish import runlog
 from minetax.tax.schemes import Scenario, str_keys
@@ -30,15 +29,9 @@ def new_run_id() -> str:
 
 
 def code_version() -> str:
-    """Package version plus the git commit (and '+dirty' with uncommitted changes) when run from a checkout."""
-    try:
-        sha = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
-                             capture_output=True, text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha, dirty = "", ""
-    return __version__ + (f"+g{sha}" if sha else "") + (".dirty" if dirty else "")
+    """Package version plus the commit when known ('0.1.0+gabc123def456', '.dirty' with uncommitted changes): from
+    git in a checkout, recorded at build time in a wheel (minetax.version, the source of `minetax --version`)."""
+    return str(version.current())
 
 
 def start(con: duckdb.DuckDBPyConnection, run_id: str, scenario_id: str, data_dir: str, parameters: dict[str, Any],

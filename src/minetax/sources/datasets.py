@@ -76,7 +76,7 @@ DATASETS: tuple[Dataset, ...] = (
             Column("date", "DATE", "day"),
             Column("hashrate_ths", "DOUBLE", "reported average hashrate that day, TH/s"),
         ),
-        {"farm_id": "KZ-F02", "date": "2023-01-01", "hashrate_ths": "612500"},
+        {"farm_id": "KZ-F01", "date": "2023-01-01", "hashrate_ths": "612500"},  # the farm of the farms example
         optional=True,
     ),
     Dataset(

@@ -77,7 +77,10 @@ def get_json(url: str, timeout: float = 10.0, retries: int = 3, backoff: float =
 
 def fetch_network(base_url: str, start: dt.date, end: dt.date, page_size: int = 1000, key: str | None = None,
                   **http: Any) -> list[dict[str, Any]]:
-    """Daily network rows in [start, end] in the network_daily format, following next_page_url."""
+    """Daily network rows in [start, end] in the network_daily format, following next_page_url; refused unless
+    they are exactly the days asked for (see check_dates)."""
+    if start > end:
+        raise SourceError(f"the first day {start} is after the last day {end}")
     params = {"assets": "btc", "metrics": ",".join(METRICS), "frequency": "1d", "start_time": start.isoformat(),
               "end_time": end.isoformat(), "page_size": page_size}
     if key:
@@ -96,7 +99,41 @@ def fetch_network(base_url: str, start: dt.date, end: dt.date, page_size: int = 
             rows.append({"date": str(item["time"])[:10], **{col: item[m] for m, col in METRICS.items()},
                          "fees_source": "coinmetrics api"})
         url = page.get("next_page_url")
+    check_dates(rows, start, end, base_url)
     return rows
+
+
+def check_dates(rows: list[dict[str, Any]], start: dt.date, end: dt.date, source: str) -> None:
+    """Refuse an answer whose days are not exactly the days asked for: each day from start to end once."""
+    seen: dict[dt.date, int] = {}
+    for r in rows:
+        try:
+            day = dt.date.fromisoformat(r["date"])
+        except ValueError:
+            raise SourceError(redact(f"{source}: {r['date']!r} is not a day (YYYY-MM-DD)")) from None
+        seen[day] = seen.get(day, 0) + 1
+    asked = {start + dt.timedelta(days=i) for i in range((end - start).days + 1)}
+    problems = [f"{what} {_days(days)}" for what, days in (
+        ("missing", sorted(asked - seen.keys())), ("outside the request", sorted(seen.keys() - asked)),
+        ("more than once", sorted(d for d, n in seen.items() if n > 1))) if days]
+    if problems:
+        raise SourceError(redact(f"{source}: the days received differ from the days asked for ({start}..{end}): "
+                                 + "; ".join(problems) + ". Nothing was written; ask for days the source has, "
+                                 "or try again later"))
+
+
+def _days(days: list[dt.date], most: int = 8) -> str:
+    """Sorted days as consecutive ranges, e.g. `2025-01-05..2025-01-09, 2025-01-12 (6 days)`; at most `most`
+    ranges are named."""
+    spans: list[list[dt.date]] = []
+    for d in days:
+        if spans and d - spans[-1][1] == dt.timedelta(days=1):
+            spans[-1][1] = d
+        else:
+            spans.append([d, d])
+    named = [f"{a}" if a == b else f"{a}..{b}" for a, b in spans[:most]]
+    more = f" and {len(spans) - most} more ranges" if len(spans) > most else ""
+    return f"{', '.join(named)}{more} ({len(days)} day{'s' if len(days) != 1 else ''})"
 
 
 def write_network_file(rows: list[dict], folder: Path, start: dt.date, end: dt.date) -> Path:

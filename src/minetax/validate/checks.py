@@ -21,7 +21,7 @@ import duckdb
 
 from minetax import db
 from minetax.errors import MinetaxError
-from minetax.validate import suite_sql
+from minetax.validate import suite_sql, unexpected
 from minetax.validate.suites import Report, describe, load_suite_doc
 
 ENGINES = ("duckdb", "great_expectations")
@@ -51,8 +51,9 @@ def check_relation(con: duckdb.DuckDBPyConnection, suite: str, relation: str, ta
         if totals:
             values = con.execute(f"SELECT {', '.join(totals.values())} FROM {relation}").fetchall()[0]
             report.totals = dict(zip(totals, values, strict=True))
-        return report
-    return suite_sql.validate(con, suite, relation, target, totals)
+    else:
+        report = suite_sql.validate(con, suite, relation, target, totals)
+    return _with_rows(con, report, relation)
 
 
 def check_query(con: duckdb.DuckDBPyConnection, suite: str, sql_file: str, params: dict, target: str) -> Report:
@@ -62,7 +63,16 @@ def check_query(con: duckdb.DuckDBPyConnection, suite: str, sql_file: str, param
     (stmt,) = db.statements(db.sql_text(sql_file))
     con.execute(f"CREATE OR REPLACE TEMP TABLE check_result AS SELECT row_number() OVER () AS _row, * "
                 f"FROM ({stmt})", db.bound(stmt, params)).fetchall()
-    return suite_sql.validate(con, suite, "check_result", target)
+    return _with_rows(con, suite_sql.validate(con, suite, "check_result", target), "check_result")
+
+
+def _with_rows(con: duckdb.DuckDBPyConnection, report: Report, relation: str) -> Report:
+    """The failed rules' example rows with their values, for the validation report (a passing suite: no query)."""
+    if not report.success:
+        details = {i: row_details(con, report.suite, relation, r) for i, r in enumerate(report.results)
+                   if not r["success"]}
+        unexpected.attach(con, report, relation, details)
+    return report
 
 
 def row_details(con: duckdb.DuckDBPyConnection, suite: str, relation: str, result: dict) -> dict[int, str]:
