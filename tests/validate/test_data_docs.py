@@ -150,7 +150,7 @@ def test_runs_and_docs_commands_say_where_the_reports_are(runs):
     assert out.returncode == 0, out.stderr
     text = re.sub(r"\s+", " ", out.stdout)
     for run_id in (ok_id, bad_id):
-        assert f"{run_id} {docs.index_path(settings, run_id)}" in text
+        assert f"{run_id} {docs.index_path(settings, run_id).relative_to(docs.folder(settings))}" in text
     out = _minetax("docs", "--home", str(settings.home), "--run", bad_id)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
