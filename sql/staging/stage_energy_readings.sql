@@ -9,10 +9,7 @@
 -- suite. Grain: farm × interval. Units: kWh, KZT/kWh. A view: the suite's one aggregate scan reads the file as it
 -- goes. Key uniqueness and overlaps come from temp table readings_flags (_row, duplicate, overlapping; flagged
 -- rows only), filled by minetax.reading_order.
--- farm_id_skeleton(id): as in stage_farms.sql (the same text; tests/test_input_rules.py compares them).
-CREATE OR REPLACE TEMP MACRO farm_id_skeleton(id) AS translate(lower(regexp_replace(id,
-    '[\s\x{00A0}\x{00AD}\x{034F}\x{180E}\x{200B}-\x{200F}\x{2028}-\x{202F}\x{205F}-\x{2064}\x{3000}\x{FEFF}]',
-    '', 'g')), 'авекмнорстухіјѕԁһӏүαβεζηικμνορτυχ', 'abekmhopctyxijsdhlyabezhikmnoptyx');
+-- farm_id_skeleton and farm_id_lookalikes: sql/staging/farm_id_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE readings_flags (_row BIGINT, duplicate BOOLEAN, overlapping BOOLEAN);
 
@@ -34,15 +31,12 @@ SELECT
     t.*,
     f.farm_id IS NOT NULL AS farm_known_ok,
     -- an unknown id that matches a known farm after folding case, spaces, invisible and look-alike characters
-    -- (A1 written a1, А1 in Cyrillic, A1 with a zero-width space); worked out for unknown ids only
-    CASE WHEN f.farm_id IS NULL
-         THEN NOT coalesce(list_contains((SELECT list(farm_id_skeleton(farm_id)) FROM known_farms),
-                                         farm_id_skeleton(t.farm_id)), false)
+    CASE WHEN f.farm_id IS NULL  -- CASE, not OR: evaluated for unknown ids only (100M known ones cost nothing)
+         THEN farm_id_lookalikes(t.farm_id, (SELECT list(farm_id) FROM known_farms)) IS NULL
          ELSE true END AS farm_id_exact_ok,
-    CASE WHEN f.farm_id IS NULL
-         THEN 'farm_id ''' || t.farm_id || ''' looks like farm ' || list_aggregate(list_transform(list_filter(
-             (SELECT list({'id': farm_id, 'skeleton': farm_id_skeleton(farm_id)}) FROM known_farms),
-             lambda k: k.skeleton = farm_id_skeleton(t.farm_id)), lambda k: '''' || k.id || ''''), 'string_agg', ', ')
+    CASE WHEN f.farm_id IS NULL  -- worked out for unknown ids only
+         THEN 'farm_id ''' || t.farm_id || ''' looks like farm '
+              || farm_id_lookalikes(t.farm_id, (SELECT list(farm_id) FROM known_farms))
     END AS farm_id_exact_detail,
     NOT coalesce(x.duplicate, false) AS key_unique_ok,
     NOT coalesce(x.overlapping, false) AS no_overlap_ok,

@@ -5,10 +5,7 @@
 -- recompute: per file staged
 -- params: none
 -- reported farm hashrate as typed rows, with check columns. Grain: farm × day; TH/s.
--- farm_id_skeleton(id): as in stage_farms.sql (the same text; tests/test_input_rules.py compares them).
-CREATE OR REPLACE TEMP MACRO farm_id_skeleton(id) AS translate(lower(regexp_replace(id,
-    '[\s\x{00A0}\x{00AD}\x{034F}\x{180E}\x{200B}-\x{200F}\x{2028}-\x{202F}\x{205F}-\x{2064}\x{3000}\x{FEFF}]',
-    '', 'g')), 'авекмнорстухіјѕԁһӏүαβεζηικμνορτυχ', 'abekmhopctyxijsdhlyabezhikmnoptyx');
+-- farm_id_skeleton and farm_id_lookalikes: sql/staging/farm_id_macros.sql.
 
 -- Known farms: the farms file of this run (stage_farms) over core.farms. A reported hashrate above what the farm's
 -- capacity can run is a unit slip (H/s, GH/s) or another farm's figure: at most capacity_mw × 1e6 W / 5 J/TH, i.e.
@@ -34,14 +31,12 @@ SELECT
     coalesce(isfinite(t.hashrate_ths), false) AS hashrate_finite_ok,
     f.farm_id IS NOT NULL AS farm_known_ok,
     -- an unknown id that matches a known farm after folding case, spaces, invisible and look-alike characters
-    CASE WHEN f.farm_id IS NULL
-         THEN NOT coalesce(list_contains((SELECT list(farm_id_skeleton(farm_id)) FROM known_farms),
-                                         farm_id_skeleton(t.farm_id)), false)
+    CASE WHEN f.farm_id IS NULL  -- CASE, not OR: evaluated for unknown ids only (100M known ones cost nothing)
+         THEN farm_id_lookalikes(t.farm_id, (SELECT list(farm_id) FROM known_farms)) IS NULL
          ELSE true END AS farm_id_exact_ok,
-    CASE WHEN f.farm_id IS NULL
-         THEN 'farm_id ''' || t.farm_id || ''' looks like farm ' || list_aggregate(list_transform(list_filter(
-             (SELECT list({'id': farm_id, 'skeleton': farm_id_skeleton(farm_id)}) FROM known_farms),
-             lambda k: k.skeleton = farm_id_skeleton(t.farm_id)), lambda k: '''' || k.id || ''''), 'string_agg', ', ')
+    CASE WHEN f.farm_id IS NULL  -- worked out for unknown ids only
+         THEN 'farm_id ''' || t.farm_id || ''' looks like farm '
+              || farm_id_lookalikes(t.farm_id, (SELECT list(farm_id) FROM known_farms))
     END AS farm_id_exact_detail,
     coalesce(t.hashrate_ths <= f.capacity_mw * 1e6 / 5, true) AS hashrate_within_capacity_ok
 FROM typed t

@@ -7,13 +7,7 @@
 -- the farms file as typed rows, one row per file row (_row = 1-based row in the file),
 -- plus check columns (*_ok) that the Great Expectations suite tests and *_detail texts that say what a failed
 -- check found. Capacity in MW.
--- farm_id_skeleton(id): what an id looks like to a reader, for probable duplicates: lower case, no white space or
--- invisible characters (zero-width space, NBSP, BOM, soft hyphen, bidi marks), Cyrillic and Greek letters that look
--- like Latin ones mapped to them (А1 and A1, КZ-F01 and KZ-F01). The same macro is in stage_energy_readings.sql and
--- stage_farm_hashrate.sql (tests/test_input_rules.py checks that the three are identical).
-CREATE OR REPLACE TEMP MACRO farm_id_skeleton(id) AS translate(lower(regexp_replace(id,
-    '[\s\x{00A0}\x{00AD}\x{034F}\x{180E}\x{200B}-\x{200F}\x{2028}-\x{202F}\x{205F}-\x{2064}\x{3000}\x{FEFF}]',
-    '', 'g')), 'авекмнорстухіјѕԁһӏүαβεζηικμνορτυχ', 'abekmhopctyxijsdhlyabezhikmnoptyx');
+-- farm_id_skeleton(id): sql/staging/farm_id_macros.sql.
 
 CREATE OR REPLACE TEMP TABLE stage_farms AS
 WITH typed AS (

@@ -299,6 +299,7 @@ def test_reading_rules_at_their_edges():
     con.executemany("INSERT INTO src_energy_readings VALUES (?, ?, ?, ?, ?, 12)",
                     [[i + 1, f, t, t + dt.timedelta(minutes=15), k] for i, (f, t, k) in enumerate(rows)])
     db.run_file(con, "staging/typed_energy_readings.sql")
+    db.run_file(con, "staging/farm_id_macros.sql")
     db.run_file(con, "staging/stage_energy_readings.sql")
     got = con.execute("SELECT within_operation_ok, kwh_within_capacity_ok, not_future_ok, kwh_finite_ok "
                       "FROM stage_energy_readings ORDER BY _row").fetchall()

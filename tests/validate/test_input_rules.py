@@ -7,7 +7,6 @@ Stage SQL runs on a real warehouse: src_<dataset> is made here as the loader mak
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
@@ -20,7 +19,6 @@ from minetax.errors import InputError
 from minetax.validate import checks
 from tests.conftest import FARM_HEADER, REFERENCE, make_data_dir, write_csv
 
-MACRO = re.compile(r"CREATE OR REPLACE TEMP MACRO farm_id_skeleton.*?;\n", re.DOTALL)
 FARMS = {"S1": ["coal", "grid", True, "2022-01-01", None, 1.0], "S2": ["gas", "grid", True, "2022-01-01", None, 2.0]}
 # 1,000,000 kWh in January: 1344 kW on average, within 1.5 x 1 MW = 1500 kW
 READINGS = [["S1", "2023-01", 1_000_000, 12], ["S1", "2023-02", 900_000, 12], ["S2", "2023-01", 5000, 12]]
@@ -33,17 +31,22 @@ def _skeleton(con, text: str) -> str:
 @pytest.fixture(scope="module")
 def macro_con():
     con = duckdb.connect()
-    con.execute(MACRO.search((SQL_DIR / "staging/stage_farms.sql").read_text()).group(0))
+    db.run_file(con, "staging/farm_id_macros.sql")
     yield con
     con.close()
 
 
-def test_the_skeleton_macro_is_the_same_in_every_stage_file():
-    texts = {name: MACRO.findall((SQL_DIR / name).read_text())
-             for name in ("staging/stage_farms.sql", "staging/stage_energy_readings.sql",
-                          "staging/stage_farm_hashrate.sql")}
-    assert all(len(t) == 1 for t in texts.values()), texts
-    assert len({t[0] for t in texts.values()}) == 1
+def test_the_farm_id_macros_are_defined_once():
+    """The stage files use the macros of sql/staging/farm_id_macros.sql and define none of their own."""
+    for p in (SQL_DIR / "staging").glob("*.sql"):
+        defines = "TEMP MACRO farm_id_" in p.read_text()
+        assert defines == (p.name == "farm_id_macros.sql"), p.name
+
+
+def test_lookalikes_name_the_farms_an_unknown_id_looks_like(macro_con):
+    assert macro_con.execute("SELECT farm_id_lookalikes('a1', ['A1', 'B2', '\u04101'])").fetchall()[0][0] == \
+        "'A1', '\u04101'"
+    assert macro_con.execute("SELECT farm_id_lookalikes('C3', ['A1', 'B2'])").fetchall()[0][0] is None
 
 
 @pytest.mark.parametrize("a, b", [("A1", "a1"), ("A1", "\u04101"), ("KZ-F01", "\u041aZ-F01"), ("A1", "A1\u200b"),
@@ -62,6 +65,7 @@ def _stage(con, dataset: str, path: Path) -> None:
     """src_<dataset> as the loader makes it: every column as text, `_row` numbering the data rows from 1."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE src_{dataset} AS SELECT row_number() OVER () AS _row, * "
                 f"FROM read_csv({db.literal(str(path))}, all_varchar = true, header = true)").fetchall()
+    db.run_file(con, "staging/farm_id_macros.sql")
     db.run_file(con, f"staging/stage_{dataset}.sql")
 
 

@@ -276,6 +276,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     files, rejected = state["files"], state["rejected"]
     # later stages look farms up in stage_farms ∪ core.farms; empty unless a new farms file is staged
     con.execute("CREATE OR REPLACE TEMP TABLE stage_farms AS SELECT * FROM core.farms WHERE false").fetchall()
+    db.run_file(con, "staging/farm_id_macros.sql")  # the farm-id macros the stage files use
     inputs = discover(settings)
     for ds, path in unsupported_inputs(settings):  # never read: refused by its format
         f = _take(settings, ds, path, path.parent == settings.inbox_dir)
