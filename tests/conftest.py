@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from minetax import graph
@@ -148,6 +149,18 @@ def prefect_server(tmp_path_factory):
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def warehouse_state(settings: Settings) -> dict:
+    """Counts and content hashes of every core, model and tax table, the readings and their manifest."""
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'model', 'tax') "
+            "ORDER BY 1, 2").fetchall()] + ["core.energy_readings"]
+        return {t: con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {t}").fetchall() for t in tables}
+    finally:
+        con.close()
 
 
 # ---- the three consumers of the rate model, for the golden cases ------------------------------------------------

@@ -12,23 +12,11 @@ import pytest
 from minetax import db, pipeline
 from minetax.config import Settings
 from minetax.errors import InputError, OutputValidationError
-from tests.conftest import make_data_dir, month_reading, write_csv
+from tests.conftest import make_data_dir, month_reading, warehouse_state, write_csv
 
 FARMS = {"A1": ["coal", "grid", True, "2022-01-01", None], "A2": ["hydro", "own_generation", True, "2022-01-01", None]}
 READINGS = [["A1", "2023-01", 1000, 12], ["A1", "2023-02", 1000, 12], ["A2", "2023-02", 500, 4]]
 HEADER = ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh"]
-
-
-def warehouse_state(settings: Settings) -> dict:
-    """Counts and content hashes of every core, model and tax table, the readings and their manifest."""
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        tables = [f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'model', 'tax') "
-            "ORDER BY 1, 2").fetchall()] + ["core.energy_readings"]
-        return {t: con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {t}").fetchall() for t in tables}
-    finally:
-        con.close()
 
 
 def last_run(settings: Settings) -> tuple[str, str, list]:

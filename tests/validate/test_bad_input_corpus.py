@@ -21,7 +21,7 @@ from minetax import pipeline
 from minetax.config import SCHEMES_DIR, Settings
 from minetax.errors import InputError, SchemeError
 from minetax.tax.schemes import load_scenario, load_scheme
-from tests.conftest import TESTS, make_data_dir
+from tests.conftest import TESTS, make_data_dir, warehouse_state
 
 CORPUS = TESTS / "bad_inputs"
 # cases.yaml, plus cases-<topic>.yaml files (one per topic, same format)
@@ -56,19 +56,6 @@ def settings(valid_state, tmp_path) -> Settings:
 
 def _snapshot_digest(settings: Settings) -> str:
     return hashlib.sha256(settings.published_path.read_bytes()).hexdigest()
-
-
-def _core_state(settings: Settings) -> dict:
-    """Every table of core, model and tax (the readings manifest and replaced list included) and the readings
-    themselves, as counts and content hashes."""
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        tables = [f"{r[0]}.{r[1]}" for r in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('core', 'model', 'tax') "
-            "ORDER BY 1, 2").fetchall()] + ["core.energy_readings"]
-        return {t: con.execute(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {t}").fetchall() for t in tables}
-    finally:
-        con.close()
 
 
 def _last_run(settings: Settings) -> tuple:
@@ -125,7 +112,7 @@ def test_manifest_is_complete():
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "input"], ids=_id)
 def test_input_case(case, settings):
-    digest, core = _snapshot_digest(settings), _core_state(settings)
+    digest, core = _snapshot_digest(settings), warehouse_state(settings)
     target = _put_input(case, settings.data_dir)
     if case["outcome"] == "accepted":
         _, path = pipeline.run(settings, "kz-baseline")
@@ -144,7 +131,7 @@ def test_input_case(case, settings):
     _assert_message(str(e.value), case, target.name)
     assert Path(e.value.file).name == target.name
     assert _snapshot_digest(settings) == digest  # the published snapshot is untouched, byte for byte
-    assert _core_state(settings) == core  # and so is core
+    assert warehouse_state(settings) == core  # and so is core
     status, message, quarantined, inputs = _last_run(settings)
     assert status == "failed" and target.name in message
     assert [(d, f) for d, f, _ in quarantined] == [(case["dataset"], target.name)]
@@ -173,13 +160,13 @@ def test_scheme_case(case, settings, tmp_path):
             load_scenario(case["dataset"], schemes / "scenarios", schemes)
     _assert_message(str(e.value), case, case["file"])
     # the whole run is refused before anything is read or written
-    digest, core = _snapshot_digest(settings), _core_state(settings)
+    digest, core = _snapshot_digest(settings), warehouse_state(settings)
     scenario = "kz-baseline" if case["kind"] == "scheme" else case["dataset"]
     with pytest.raises(SchemeError) as e:
         pipeline.run(Settings.make(settings.home, settings.data_dir, schemes), scenario)
     _assert_message(str(e.value), case, case["file"])
     assert _snapshot_digest(settings) == digest
-    assert _core_state(settings) == core
+    assert warehouse_state(settings) == core
 
 
 def test_excel_instead_of_csv_is_named(settings):
