@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -238,3 +239,75 @@ def as_forecast(scheme: Scheme, subject: dict, period_start: dt.date) -> tuple[f
         got = forecast_rates.rates_by_year(con, scheme, fleet)
     rate = sum(kwh * r for (_, kwh, _), (r, _) in zip(inside, got, strict=True)) / energy
     return rate, [basis for _, basis in got]
+
+
+# ---- a real S3-compatible server and a real Dask cluster (scale-out) ----------------------------------------------
+
+def stop_process(proc: subprocess.Popen, seconds: float = 15) -> None:
+    """Stop a process this session started, by its PID: SIGTERM, then SIGKILL if it has not exited in `seconds`."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=seconds)
+
+
+def _answers(url: str, proc: subprocess.Popen, what: str) -> bool:
+    """Whether `url` answers an HTTP GET; AssertionError at once if `proc` (the server) has exited."""
+    if proc.poll() is not None:
+        raise AssertionError(f"{what} exited with code {proc.returncode} before answering")
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answers, even if not with 200
+    except OSError:
+        return False
+
+
+class S3Server:
+    """A running `moto_server`: endpoint URL, a bucket created in it, the AWS_* variables that point at it."""
+
+    def __init__(self, endpoint: str, bucket: str, log: Path):
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.log = log
+        self.env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "minetax-test",
+                    "AWS_SECRET_ACCESS_KEY": "minetax-test-secret", "AWS_REGION": "us-east-1"}
+
+    def client(self):
+        """A boto3 S3 client on this server (to look at what a test wrote, beside the code under test)."""
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=self.env["AWS_REGION"],
+                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every object key under `prefix` in the bucket, as the server lists them, but the empty "folder/" markers
+        pyarrow leaves where it deleted or moved a file."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", [])
+                      if not (o["Key"].endswith("/") and o["Size"] == 0))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (moto's, in its own process) on 127.0.0.1 at a free port, with one bucket;
+    stopped by its PID at the end. Tests point the code at it with monkeypatch.setenv(each of .env)."""
+    base = tmp_path_factory.mktemp("s3")
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log = open(base / "moto.log", "w")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _answers(endpoint + "/", proc, "moto_server"), 60, f"the S3 server at {endpoint}")
+        server = S3Server(endpoint, "minetax-test", base / "moto.log")
+        server.client().create_bucket(Bucket=server.bucket)
+        yield server
+    finally:
+        stop_process(proc)
+        log.close()
