@@ -6,15 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import cloudpickle
 import pytest
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import executors
 from minetax.config import Settings
 from minetax.errors import MinetaxError
-from tests.conftest import free_port, prefect_api
+from tests.conftest import free_port, prefect_api, wait_for
 
 
 def minetax_cli(*args: str, env: dict, timeout: float = 120) -> tuple[subprocess.CompletedProcess, float]:
@@ -132,3 +137,111 @@ def test_deployments_carry_the_settings(prefect_server, tmp_path):
                                              "MINETAX_READINGS_STORE": store}, d["job_variables"]
     r, _ = minetax_cli("deploy", "--pool", "minetax-cluster", "--cluster", "10.0.0.5", env=env)
     refused(r, "'10.0.0.5' is not a Dask scheduler address")
+
+
+# ---- on a real cluster ------------------------------------------------------------------------------------------
+# The tasks below travel to the workers by value: the workers cannot import this test module by the name pytest
+# gives it (the basename, from tests/flows on pytest's path).
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@task(name="square", cache_policy=NO_CACHE)
+def square(x: int, seconds: float = 0.0) -> dict:
+    """x², slowly; and where it ran: the process and the Prefect API it reported to."""
+    time.sleep(seconds)
+    return {"x": x, "square": x * x, "pid": os.getpid(), "api": os.environ.get("PREFECT_API_URL"),
+            "api_setting": PREFECT_API_URL.value()}
+
+
+@flow(name="executors-demo", validate_parameters=False)
+def demo_flow(home: str, n: int, seconds: float = 0.0) -> list[dict]:
+    """Map `square` over range(n) with the runner the settings give (the cluster from MINETAX_CLUSTER), from inside
+    the flow, as a flow that learns its settings only when it runs (a scheduled deployment) must."""
+    runner = executors.task_runner(Settings.make(home))
+    assert runner is not None, "no cluster set"
+    with runner:
+        futures = runner.map(square, {"x": list(range(n)), "seconds": seconds})
+        return [f.result() for f in futures]
+
+
+def run_demo(cluster, url: str, home, monkeypatch, n: int, seconds: float) -> tuple[list[dict], str]:
+    """Run demo_flow against the session's Prefect server and cluster; (its results, its flow run id)."""
+    monkeypatch.setenv("MINETAX_CLUSTER", cluster.address)
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    assert executors.require_server(Settings.make(home)) == url
+    with temporary_settings({PREFECT_API_URL: url}):
+        state = demo_flow(str(home), n, seconds, return_state=True)
+        assert state.is_completed(), state
+        return state.result(), str(state.state_details.flow_run_id)
+
+
+def task_runs(url: str, flow_run_id: str, n: int) -> list[dict]:
+    """The flow run's task runs as the server has them, once all n are in a final state."""
+    def final():
+        runs = prefect_api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run_id]}}})
+        return runs if len(runs) == n and all(r["state_type"] in ("COMPLETED", "FAILED") for r in runs) else None
+
+    return wait_for(final, 60, f"{n} finished task runs of flow run {flow_run_id} on the server")
+
+
+@pytest.mark.cluster
+def test_map_on_cluster_reports_to_server(dask_cluster, prefect_server, tmp_path, monkeypatch):
+    url = prefect_server[0]
+    print(f"dask_cluster fixture started in {dask_cluster.seconds:.1f} s")
+    results, flow_run_id = run_demo(dask_cluster, url, tmp_path / "home", monkeypatch, n=8, seconds=1.0)
+    assert [(r["x"], r["square"]) for r in results] == [(x, x * x) for x in range(8)]
+    workers = set(dask_cluster.worker_pids().values())
+    assert {r["pid"] for r in results} == workers and os.getpid() not in workers  # both workers did work
+    runs = task_runs(url, flow_run_id, 8)
+    assert {r["state_type"] for r in runs} == {"COMPLETED"} and {r["name"].split("-")[0] for r in runs} == {"square"}
+
+
+@pytest.mark.cluster
+def test_no_temporary_api_on_workers(dask_cluster, prefect_server, tmp_path, monkeypatch):
+    """The tasks reported to the session's server: each worker had its PREFECT_API_URL and used it; no worker
+    started a temporary API (Prefect logs "Starting temporary server on …" when it does, and it would run as a
+    uvicorn child of the worker)."""
+    import psutil
+
+    url = prefect_server[0]
+    results, _ = run_demo(dask_cluster, url, tmp_path / "home", monkeypatch, n=4, seconds=0.2)
+    assert {(r["api"], r["api_setting"]) for r in results} == {(url, url)}
+    log = dask_cluster.log.read_text()
+    assert "Finished in state Completed()" in log  # the workers' Prefect log lines are in this log
+    assert "temporary server" not in log.lower(), log[-3000:]
+    for pid in dask_cluster.worker_pids().values():
+        children = [" ".join(c.cmdline()) for c in psutil.Process(pid).children(recursive=True)]
+        assert not [c for c in children if "uvicorn" in c or "prefect" in c], children
+
+
+@pytest.mark.cluster
+def test_killed_worker_during_map_same_results(dask_cluster, prefect_server, tmp_path, monkeypatch):
+    """kill -9 of a worker while it runs a task of the map and holds the result of one it finished: Dask runs both
+    again elsewhere (the finished one too: its result was in the dead worker's memory) and the flow completes with
+    the same results; its nanny starts a new worker."""
+    url = prefect_server[0]
+    dask_cluster.wait_for_workers(2)
+    killed: dict = {}
+
+    def kill_when_busy():
+        def busy():
+            client = dask_cluster.client
+            holding, processing = client.has_what(), client.processing()
+            return next(((w, holding[w], processing[w]) for w in sorted(processing)
+                         if processing[w] and holding.get(w)), None)
+
+        address, held, running = wait_for(busy, 60, "a worker holding a result and running a task")
+        killed.update(pid=dask_cluster.kill_worker(address), held=list(held), running=list(running))
+
+    killer = threading.Thread(target=kill_when_busy, daemon=True)
+    killer.start()
+    results, flow_run_id = run_demo(dask_cluster, url, tmp_path / "home", monkeypatch, n=8, seconds=2.0)
+    killer.join(timeout=5)
+    assert killed.get("running") and killed.get("held"), killed  # it died running one task, holding another's result
+    assert [(r["x"], r["square"]) for r in results] == [(x, x * x) for x in range(8)]
+    assert all(r["api"] == url for r in results)
+    dask_cluster.wait_for_workers(2)  # its nanny started a new one
+    assert killed["pid"] not in dask_cluster.worker_pids().values()
+    runs = task_runs(url, flow_run_id, 8)
+    assert {r["state_type"] for r in runs} == {"COMPLETED"}, [(r["name"], r["state_type"]) for r in runs]
