@@ -20,6 +20,7 @@ import os
 import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 HEALTH_TIMEOUT_S = 3.0  # the Prefect server must answer /health within this
 CONNECT_TIMEOUT_S = 3.0  # the Dask scheduler must accept a connection within this
+DUCKDB_SHARE = 0.5  # of a Dask worker's memory limit, for DuckDB in its tasks (duckdb_config)
 START_SERVER = ("  uv run prefect server start            # in another terminal, or a server the workers reach\n"
                 "  export PREFECT_API_URL=http://127.0.0.1:4200/api")
 
@@ -82,6 +84,28 @@ def task_runner(settings: Settings) -> DaskTaskRunner | None:
     from prefect_dask import DaskTaskRunner
 
     return DaskTaskRunner(address=settings.cluster)
+
+
+def duckdb_config(share: float = DUCKDB_SHARE) -> dict[str, str | int]:
+    """DuckDB settings for a map task (duckdb.connect(config=…)): on a Dask worker, `share` of the worker's memory
+    limit divided among its threads as memory_limit, one thread, and the worker's folder for DuckDB to spill to;
+    elsewhere {} (DuckDB's own defaults, as a run in one process has always used).
+
+    Dask counts DuckDB's memory as unmanaged and kills a worker at 95% of its limit (pauses it at 80%); DuckDB's
+    memory_limit caps its buffer pool, not every allocation, and Python, pyarrow and Prefect need their share, so
+    DuckDB gets half the worker's limit by default and spills the rest of a large sort or group-by to disk."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not inside a Dask task
+        return {}
+    config: dict[str, str | int] = {"threads": 1, "temp_directory": str(Path(worker.local_directory) / "duckdb")}
+    limit = worker.memory_manager.memory_limit
+    if limit:
+        per_task = int(limit * share / max(1, worker.state.nthreads))
+        config["memory_limit"] = f"{per_task // 2**20}MiB"
+    return config
 
 
 def _health(url: str) -> str | None:

@@ -245,3 +245,47 @@ def test_killed_worker_during_map_same_results(dask_cluster, prefect_server, tmp
     assert killed["pid"] not in dask_cluster.worker_pids().values()
     runs = task_runs(url, flow_run_id, 8)
     assert {r["state_type"] for r in runs} == {"COMPLETED"}, [(r["name"], r["state_type"]) for r in runs]
+
+
+@task(name="capped-duckdb", cache_policy=NO_CACHE)
+def capped_duckdb(share: float) -> dict:
+    """DuckDB in a map task with the worker's caps: its settings, and a sort bigger than a small cap (spilled)."""
+    import duckdb
+
+    config = executors.duckdb_config(share)
+    con = duckdb.connect(config=config)
+    rows = con.execute("SELECT count(*), count(DISTINCT s) FROM (SELECT range AS i, md5(range::VARCHAR) AS s "
+                       "FROM range(3000000) ORDER BY s)").fetchone()
+    return {"config": config, "threads": con.execute("SELECT current_setting('threads')").fetchone()[0],
+            "rows": rows}
+
+
+@flow(name="executors-capped", validate_parameters=False)
+def capped_flow(home: str, shares: list[float]) -> list[dict]:
+    runner = executors.task_runner(Settings.make(home))
+    assert runner is not None
+    with runner:
+        return [f.result() for f in runner.map(capped_duckdb, {"share": shares})]
+
+
+def test_duckdb_config_in_process():
+    assert executors.duckdb_config() == {}  # not in a Dask task: DuckDB's defaults, as before
+
+
+@pytest.mark.cluster
+def test_duckdb_capped_on_workers(dask_cluster, prefect_server, tmp_path, monkeypatch):
+    """On a worker (3 GB limit, 1 thread) DuckDB gets half the limit and one thread by default; with a cap far below
+    what a 3M-row sort of 32-byte strings needs (about 60 MB of 3 GB) the sort spills to the worker's folder and
+    completes, the worker alive."""
+    url = prefect_server[0]
+    monkeypatch.setenv("MINETAX_CLUSTER", dask_cluster.address)
+    pids = dask_cluster.worker_pids()
+    with temporary_settings({PREFECT_API_URL: url}):
+        state = capped_flow(str(tmp_path / "home"), [executors.DUCKDB_SHARE, 0.02], return_state=True)
+    assert state.is_completed(), state
+    default, small = state.result()
+    assert default["config"]["memory_limit"] == f"{int(3e9 * 0.5) // 2**20}MiB" and default["threads"] == 1
+    assert small["config"]["memory_limit"] == f"{int(3e9 * 0.02) // 2**20}MiB"
+    assert small["config"]["temp_directory"].endswith("/duckdb") and default["config"]["threads"] == 1
+    assert default["rows"] == small["rows"] == (3_000_000, 3_000_000)
+    assert dask_cluster.worker_pids() == pids  # no worker was killed or restarted
