@@ -66,24 +66,31 @@ def require_server(settings: Settings) -> str | None:
     if problem:
         raise MinetaxError(f"{why}, and PREFECT_API_URL={url} does not answer ({problem}). Start it, or fix "
                            f"PREFECT_API_URL:\n{START_SERVER}")
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
-    except OSError as e:
-        raise MinetaxError(f"cannot reach the Dask scheduler at {settings.cluster} (--cluster or {CLUSTER_ENV}): "
-                           f"{e.strerror or e}. Start it (`dask scheduler`, then `dask worker {settings.cluster}` on "
-                           "each machine) or fix the address") from e
+    _check_scheduler(settings.cluster, host, port)
     return url
 
 
 def task_runner(settings: Settings) -> DaskTaskRunner | None:
     """prefect-dask's DaskTaskRunner on the cluster when one is set, else None: the flow's own runner, in this
-    process. Call require_server(settings) first (the command line does, before Prefect starts)."""
+    process. The command line calls require_server(settings) first, before Prefect starts; here the address and the
+    scheduler are checked again (a scheduled run of a deployment gets here without the command line), so a
+    scheduler that does not answer fails the run at once with a MinetaxError rather than after Dask's 30 s timeout."""
     if not settings.cluster:
         return None
-    check_address(settings.cluster)
+    _check_scheduler(settings.cluster, *check_address(settings.cluster))
     from prefect_dask import DaskTaskRunner
 
     return DaskTaskRunner(address=settings.cluster)
+
+
+def _check_scheduler(address: str, host: str, port: int) -> None:
+    """MinetaxError unless something accepts connections at the scheduler's address within CONNECT_TIMEOUT_S."""
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        raise MinetaxError(f"cannot reach the Dask scheduler at {address} (--cluster or {CLUSTER_ENV}): "
+                           f"{e.strerror or e}. Start it (`dask scheduler`, then `dask worker {address}` on "
+                           "each machine) or fix the address") from e
 
 
 def duckdb_config(share: float = DUCKDB_SHARE) -> dict[str, str | int]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -65,10 +66,22 @@ def test_settings_from_environment(tmp_path, monkeypatch):
     assert (s.cluster, s.readings_store) == ("tcp://10.0.0.5:8786", "s3://bucket/readings")
     s = Settings.make(tmp_path, cluster="tcp://127.0.0.1:8786", readings_store=str(tmp_path / "r"))
     assert (s.cluster, s.readings_store) == ("tcp://127.0.0.1:8786", str(tmp_path / "r"))  # arguments win
-    runner = executors.task_runner(s)
-    assert type(runner).__name__ == "DaskTaskRunner" and runner.address == "tcp://127.0.0.1:8786"
     monkeypatch.setenv("MINETAX_CLUSTER", "")
     assert Settings.make(tmp_path).cluster is None
+
+
+def test_task_runner_on_a_cluster(tmp_path):
+    """A DaskTaskRunner for the address when something listens there; a clear error at once when nothing does
+    (a scheduled run reaches the runner without the command line's checks)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        runner = executors.task_runner(Settings.make(tmp_path, cluster=address))
+        assert type(runner).__name__ == "DaskTaskRunner" and runner.address == address
+    down = f"tcp://127.0.0.1:{free_port()}"
+    t0 = time.perf_counter()
+    with pytest.raises(MinetaxError, match=rf"cannot reach the Dask scheduler at {down} .*Connection refused"):
+        executors.task_runner(Settings.make(tmp_path, cluster=down))
+    assert time.perf_counter() - t0 < executors.CONNECT_TIMEOUT_S + 1
 
 
 @pytest.mark.parametrize("address", ["10.0.0.5:8786", "tcp://10.0.0.5", "tcp://:8786", "http://10.0.0.5:8786",
