@@ -256,6 +256,14 @@ CREATE TABLE IF NOT EXISTS tax.estimates_country (
     tax_low_kzt DOUBLE, tax_kzt DOUBLE, tax_high_kzt DOUBLE, tax_dynamic_kzt DOUBLE,
     PRIMARY KEY (scenario_id, scheme_id, country, period_start)
 );
+-- issue 17, suspension windows: the kWh on days inside a window (readings where mining was banned) and the tax on
+-- them (the revenue lost to the ban where it is obeyed). Added at the end of the estimate tables.
+ALTER TABLE tax.estimates_month ADD COLUMN IF NOT EXISTS suspended_kwh DOUBLE;
+ALTER TABLE tax.estimates_month ADD COLUMN IF NOT EXISTS tax_suspended_kzt DOUBLE;
+ALTER TABLE tax.estimates ADD COLUMN IF NOT EXISTS suspended_kwh DOUBLE;
+ALTER TABLE tax.estimates ADD COLUMN IF NOT EXISTS tax_suspended_kzt DOUBLE;
+ALTER TABLE tax.estimates_country ADD COLUMN IF NOT EXISTS suspended_kwh DOUBLE;
+ALTER TABLE tax.estimates_country ADD COLUMN IF NOT EXISTS tax_suspended_kzt DOUBLE;
 
 -- tax.forecast_by_year: Monte Carlo revenue forecast per forecast × scheme × year ('all schemes' = their sum);
 -- kind 'revenue', or 'difference' (forecast minus compared_with, draw by draw with the same random paths). KZT.

@@ -232,9 +232,11 @@ def as_forecast(scheme: Scheme, subject: dict, period_start: dt.date) -> tuple[f
     inside = [(m, kwh, price) for m, kwh, price in subject["readings"] if period_start <= m < end]
     energy = sum(kwh for _, kwh, _ in inside)
     avg_price = sum(kwh * price for _, kwh, price in inside) / energy
+    # volume: the fleet's kWh in the month and before it in the period (marginal bands; one taxpayer, as top-down)
     fleet = [{"month": m, "avg_price_kzt_per_kwh": avg_price, "capacity_mw": subject["capacity_mw"],
               "connection": subject["connection"], "energy_source": subject["energy_source"],
-              "metered": subject["metered"], "licensed": True} for m, _, _ in inside]
+              "metered": subject["metered"], "licensed": True, "volume_kwh": kwh,
+              "volume_before_kwh": sum(k for m2, k, _ in inside if m2 < m)} for m, kwh, _ in inside]
     with law.scratch() as con:
         got = forecast_rates.rates_by_year(con, scheme, fleet)
     rate = sum(kwh * r for (_, kwh, _), (r, _) in zip(inside, got, strict=True)) / energy

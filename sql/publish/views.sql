@@ -6,7 +6,7 @@
 -- recompute: per publish (whole snapshot)
 -- params: none
 -- also: published.revenue_by_year, published.revenue_by_region, published.revenue_by_farm, published.tax_gap,
---     published.data_quality, published.rates, published.assumptions
+--     published.data_quality, published.rates, published.assumptions, published.suspension_findings
 -- the analyst views of the published snapshot (created inside the snapshot file).
 -- revenue_by_month: scenario × scheme × calendar month; tax accrues in the month the base arose. KZT.
 CREATE VIEW revenue_by_month AS
@@ -93,6 +93,16 @@ SELECT s.scenario_id, r.scheme_id, s.family, r.valid_from, r.valid_to, r.kind, r
        r.scheme_version
 FROM rate_rules r JOIN scenario_schemes s USING (scheme_id, scheme_version)
 ORDER BY s.scenario_id, r.scheme_id, r.valid_from, r.kind, r.rate DESC, r.name;
+
+-- suspension_findings: scenario × scheme × farm × month with readings on days inside a suspension window of the
+-- scheme (mining banned there and then, issue 17): a data-quality finding, with the kWh inside and the tax on them
+-- (the revenue lost to the ban where it is obeyed). kWh, KZT.
+CREATE VIEW suspension_findings AS
+SELECT e.scenario_id, e.scheme_id, e.farm_id, f.region, e.month, e.rate_basis, e.base_kwh, e.suspended_kwh,
+       e.suspended_kwh / nullif(e.base_kwh, 0) AS suspended_share, e.tax_kzt, e.tax_suspended_kzt
+FROM estimates_month e JOIN farms f USING (farm_id)
+WHERE e.suspended_kwh > 0
+ORDER BY e.scenario_id, e.scheme_id, e.farm_id, e.month;
 
 -- assumptions: scenario × assumption × valid_from: the model's assumptions of the run behind each scenario's
 -- estimates (runs.parameters), one row per value, with the defaults minetax.model.assumptions applies where the

@@ -10,13 +10,15 @@
 -- [KZT], and its coins' value [KZT] scaled by the low/high share. The rate and its basis are the country's
 -- rows of rate_in_force (sql/tax/rate_in_force.sql; subjects from sql/tax/rate_subjects_country.sql): only
 -- the price brackets apply (the fleet's categories are unknown top-down, so no overrides or exemptions), on
--- the proxy's average over the tax period.
+-- the proxy's average over the tax period. Suspension windows as in estimates_month.sql (the country's load flat
+-- over the month's days; only windows that cover every region apply top-down).
 CREATE TEMP TABLE IF NOT EXISTS country_tax_month (
     scheme_id VARCHAR, scheme_version VARCHAR, family VARCHAR, country VARCHAR, month DATE,
     period_start DATE, period_end DATE, energy_low_kwh DOUBLE, energy_kwh DOUBLE, energy_high_kwh DOUBLE,
     base_name VARCHAR, base_low DOUBLE, base_amount DOUBLE, base_high DOUBLE, base_unit VARCHAR,
     avg_price_kzt_per_kwh DOUBLE, rate DOUBLE, rate_unit VARCHAR, fx_rate DOUBLE, rate_basis VARCHAR,
-    tax_low_kzt DOUBLE, tax_kzt DOUBLE, tax_high_kzt DOUBLE, tax_dynamic_kzt DOUBLE
+    tax_low_kzt DOUBLE, tax_kzt DOUBLE, tax_high_kzt DOUBLE, tax_dynamic_kzt DOUBLE, suspended_kwh DOUBLE,
+    tax_suspended_kzt DOUBLE
 );
 
 DELETE FROM country_tax_month WHERE scheme_id = $scheme_id;
@@ -24,7 +26,7 @@ DELETE FROM country_tax_month WHERE scheme_id = $scheme_id;
 INSERT INTO country_tax_month (scheme_id, scheme_version, family, country, month, period_start, period_end,
                                energy_low_kwh, energy_kwh, energy_high_kwh, base_name, base_low, base_amount,
                                base_high, base_unit, avg_price_kzt_per_kwh, rate, rate_unit, fx_rate, rate_basis,
-                               tax_low_kzt, tax_kzt, tax_high_kzt, tax_dynamic_kzt)
+                               tax_low_kzt, tax_kzt, tax_high_kzt, tax_dynamic_kzt, suspended_kwh, tax_suspended_kzt)
 WITH country_months AS (
     SELECT country_month.country, country_month.month, country_month.energy_low_kwh, country_month.energy_kwh,
            country_month.energy_high_kwh, country_month.avg_price_kzt_per_kwh AS month_price_kzt_per_kwh,
@@ -53,13 +55,14 @@ country_bases AS (
     FROM country_months
 ),
 country_rates AS (
-    SELECT subject_id AS country, month, avg_price_kzt_per_kwh, rate, rate_basis
+    SELECT subject_id AS country, month, avg_price_kzt_per_kwh, rate, rate_basis, suspended_share
     FROM rate_in_force
     WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND scheme_version = $scheme_version
       AND subject_kind = 'country'
 ),
 rated AS (
     SELECT country_bases.*, country_rates.avg_price_kzt_per_kwh, country_rates.rate, country_rates.rate_basis,
+           country_rates.suspended_share,
            period_fx.fx_rate, period_fx.period_end, coalesce(country_rates.rate, 0) * period_fx.fx_rate AS rate_kzt
     FROM country_bases
     JOIN country_rates USING (country, month)
@@ -94,5 +97,7 @@ SELECT $scheme_id AS scheme_id, $scheme_version AS scheme_version, $family AS fa
        CASE $base WHEN 'energy_kwh' THEN 'kWh' ELSE 'KZT' END AS base_unit,
        avg_price_kzt_per_kwh, rate, $rate_unit AS rate_unit, fx_rate, rate_basis,
        least(low_kzt, central_kzt, high_kzt) AS tax_low_kzt, central_kzt AS tax_kzt,
-       greatest(low_kzt, central_kzt, high_kzt) AS tax_high_kzt, NULL AS tax_dynamic_kzt
+       greatest(low_kzt, central_kzt, high_kzt) AS tax_high_kzt, NULL AS tax_dynamic_kzt,
+       energy_kwh * coalesce(suspended_share, 0) AS suspended_kwh,
+       central_kzt * coalesce(suspended_share, 0) AS tax_suspended_kzt
 FROM allocated;

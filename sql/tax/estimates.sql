@@ -8,7 +8,8 @@
 -- Grain: scenario × scheme × farm × tax period. Units: kWh, the base's unit, the rate's unit, KZT.
 -- rate is the period's rate; where the law changed within the period it is tax_kzt / (base × fx_rate).
 -- operating_dynamic: the farm kept mining in every month of the period (NULL when behaviour is off).
--- Only the periods starting in $m_from..$m_to (whole periods) are rebuilt.
+-- Only the periods starting in $m_from..$m_to (whole periods) are rebuilt. suspended_kwh, tax_suspended_kzt: the
+-- months' sums (suspension windows, estimates_month.sql).
 DELETE FROM tax.estimates
 WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND period_start BETWEEN $m_from AND $m_to;
 
@@ -23,7 +24,8 @@ SELECT any_value(e.run_id), scenario_id, scheme_id, any_value(scheme_version), a
        string_agg(DISTINCT rate_basis, '; ' ORDER BY rate_basis) AS rate_basis,
        string_agg(DISTINCT rate_status, ', ' ORDER BY rate_status) AS rate_status,
        sum(tax_low_kzt), sum(tax_kzt), sum(tax_high_kzt), sum(tax_dynamic_kzt),
-       CASE WHEN $behaviour THEN bool_and(coalesce(o.operating, true)) END
+       CASE WHEN $behaviour THEN bool_and(coalesce(o.operating, true)) END,
+       sum(suspended_kwh), sum(tax_suspended_kzt)
 FROM tax.estimates_month e
 LEFT JOIN farm_operating o USING (farm_id, month)
 WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND period_start BETWEEN $m_from AND $m_to

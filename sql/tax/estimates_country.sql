@@ -19,7 +19,8 @@ SELECT $run_id, $scenario_id, scheme_id, any_value(scheme_version), any_value(fa
             ELSE sum(tax_kzt) / nullif(sum(base_amount) * any_value(fx_rate), 0) END,
        any_value(rate_unit), any_value(fx_rate),
        string_agg(DISTINCT rate_basis, '; ' ORDER BY rate_basis),
-       sum(tax_low_kzt), sum(tax_kzt), sum(tax_high_kzt), sum(tax_dynamic_kzt)
+       sum(tax_low_kzt), sum(tax_kzt), sum(tax_high_kzt), sum(tax_dynamic_kzt), sum(suspended_kwh),
+       sum(tax_suspended_kzt)
 FROM country_tax_month
 WHERE scheme_id = $scheme_id
 GROUP BY scheme_id, country, period_start;

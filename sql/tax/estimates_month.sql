@@ -13,6 +13,10 @@
 -- cost) [KZT]; low/high bases come from the model's bands. A rate in another currency is converted at the
 -- tax period's mean monthly rate of $fx_pair (temp table period_fx, sql/tax/period_fx.sql).
 -- Income tax is floored at 0 over the tax period and allocated to its months in proportion to their positive tax.
+-- Suspension windows (rate_in_force.suspended_share: the share of the month's kWh on days mining was banned):
+-- suspended_kwh = energy × share (readings inside a ban: a data-quality finding, view suspension_findings) and
+-- tax_suspended_kzt = the month's tax × share (the revenue lost to the ban where it is obeyed; behaviour on, the
+-- dynamic tax leaves it out: estimates_month_dynamic.sql).
 -- $m_from/$m_to: the months recomputed (whole tax periods).
 DELETE FROM tax.estimates_month
 WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND month BETWEEN $m_from AND $m_to;
@@ -20,7 +24,7 @@ WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND month BETWEEN $m
 INSERT INTO tax.estimates_month (run_id, scenario_id, scheme_id, scheme_version, family, farm_id, month, period_start,
                                  period_end, base_kwh, base_name, base_amount, base_unit, avg_price_kzt_per_kwh, rate,
                                  rate_unit, fx_rate, rate_basis, rate_status, tax_low_kzt, tax_kzt, tax_high_kzt,
-                                 tax_dynamic_kzt)
+                                 tax_dynamic_kzt, suspended_kwh, tax_suspended_kzt)
 WITH farm_bases AS (
     SELECT farm_month.farm_id, farm_month.month, farm_month.energy_kwh,
            CAST(date_trunc($tax_period, farm_month.month) AS DATE) AS period_start,
@@ -40,14 +44,14 @@ WITH farm_bases AS (
     WHERE farm_month.scenario_id = $scenario_id AND farm_month.month BETWEEN $m_from AND $m_to
 ),
 farm_rates AS (
-    SELECT subject_id AS farm_id, month, avg_price_kzt_per_kwh, rate, rate_basis, rate_status
+    SELECT subject_id AS farm_id, month, avg_price_kzt_per_kwh, rate, rate_basis, rate_status, suspended_share
     FROM rate_in_force
     WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id AND scheme_version = $scheme_version
       AND subject_kind = 'farm'
 ),
 rated AS (
     SELECT farm_bases.*, farm_rates.avg_price_kzt_per_kwh, farm_rates.rate, farm_rates.rate_basis,
-           farm_rates.rate_status, period_fx.fx_rate, period_fx.period_end
+           farm_rates.rate_status, farm_rates.suspended_share, period_fx.fx_rate, period_fx.period_end
     FROM farm_bases
     JOIN farm_rates USING (farm_id, month)
     JOIN period_fx USING (period_start)
@@ -88,5 +92,7 @@ SELECT $run_id AS run_id, $scenario_id AS scenario_id, $scheme_id AS scheme_id, 
        CASE $base WHEN 'energy_kwh' THEN 'kWh' ELSE 'KZT' END AS base_unit,
        avg_price_kzt_per_kwh, rate, $rate_unit AS rate_unit, fx_rate, rate_basis, rate_status,
        least(low_kzt, central_kzt, high_kzt) AS tax_low_kzt, central_kzt AS tax_kzt,
-       greatest(low_kzt, central_kzt, high_kzt) AS tax_high_kzt, NULL AS tax_dynamic_kzt
+       greatest(low_kzt, central_kzt, high_kzt) AS tax_high_kzt, NULL AS tax_dynamic_kzt,
+       energy_kwh * coalesce(suspended_share, 0) AS suspended_kwh,
+       central_kzt * coalesce(suspended_share, 0) AS tax_suspended_kzt
 FROM allocated;

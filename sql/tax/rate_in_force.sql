@@ -28,7 +28,7 @@
 -- Suspension windows (kind suspension, in force on the month's first day): suspended_share is the share of the
 -- month's kWh on days inside a window covering the subject's region (or every region); day_kwh NULL means flat
 -- over the month's days; the window's names in `suspension`. A window changes no rate: the tax stage uses the
--- share for the behavioural estimate and the revenue lost to the ban.
+-- share for the behavioural estimate and the revenue lost to the ban; rate_basis names them (' (suspended: <name>)').
 -- $law_as_of (a scenario's assumption law_as_of; NULL: the subject's own month): the day whose law applies to every
 -- subject, for "this country's law as in force on that day, applied to these farms and years"; time-of-use seasons
 -- and suspension windows still follow the subject's own month and days.
@@ -190,7 +190,9 @@ SELECT scenario_id, $scheme_id AS scheme_id, $scheme_version AS scheme_version, 
             WHEN base_name IS NOT NULL THEN base_name
             WHEN exists(SELECT 1 FROM rules WHERE kind = 'band') AND volume_kwh IS NULL THEN 'no volume'
             WHEN avg_price_kzt_per_kwh IS NULL THEN 'no consumption'
-            ELSE 'no bracket' END || $basis_tag AS rate_basis,
+            ELSE 'no bracket' END
+           || CASE WHEN suspension IS NOT NULL THEN ' (suspended: ' || suspension || ')' ELSE '' END
+           || $basis_tag AS rate_basis,
        CASE WHEN NOT not_in_force
             THEN coalesce(exemption_status, CASE WHEN override_applies THEN override_status END, base_status)
        END AS rate_status,

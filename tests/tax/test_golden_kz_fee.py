@@ -71,8 +71,8 @@ def test_published_estimates_say_which_reading(golden):
     con, _ = golden
     tags = dict(con.execute("SELECT scenario_id, any_value(rate_basis) FROM estimates WHERE scheme_id = "
                             "'kz-mining-fee' AND period_start = '2023-01-01' GROUP BY ALL").fetchall())
-    assert tags["kz-baseline"].endswith("[own generation: highest; price unrounded]"), tags
-    assert tags["kz-baseline-tiyn"].endswith("[own generation: replaces; price to the tiyn]"), tags
+    assert tags["kz-baseline"].endswith("[own generation: highest, price unrounded]"), tags
+    assert tags["kz-baseline-tiyn"].endswith("[own generation: replaces, price to the tiyn]"), tags
     rows = con.execute("SELECT scenario_id, name, reading_choice, reference_title FROM rates WHERE kind = 'reading' "
                        "ORDER BY ALL").fetchall()
     assert [r[:3] for r in rows] == [("kz-baseline", "own_generation", "highest"),

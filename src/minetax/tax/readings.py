@@ -103,4 +103,4 @@ def reading_rows(doc_readings: dict | None, readings: dict[str, str]) -> list[di
 def basis_tags(readings: dict[str, str]) -> str:
     """' [price unrounded; own generation: highest]' for rate_basis, or ''."""
     tags = [BASIS_TAG[(p, c)] for p, c in sorted(readings.items())]
-    return f" [{'; '.join(tags)}]" if tags else ""
+    return f" [{', '.join(tags)}]" if tags else ""  # no ';': that separates the bases of a period's months

@@ -1,0 +1,183 @@
+"""The issue-17 families (marginal bands on the taxpayer's volume, time-of-use periods, suspension windows) against
+hand-computed cases (tests/golden/families17/cases.yaml), through the farm tax of a run, the top-down country tax
+and the forecast's call of the rate model; and bad schemes of these families refused by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from minetax import pipeline
+from minetax.config import Settings
+from minetax.errors import SchemeError
+from minetax.tax.schemes import load_scenario, load_scheme
+from tests.conftest import FARM_HEADER, TESTS, as_forecast, farm_and_country, make_data_dir, month_reading, write_csv
+
+CASES_DIR = TESTS / "golden" / "families17"
+SCHEMES = CASES_DIR / "schemes"
+CASES = yaml.safe_load((CASES_DIR / "cases.yaml").read_text())
+SCENARIOS = ["t-marginal", "t-tou", "t-suspend", "t-suspend-dynamic"]
+OTHER = {(c[0], c[1], c[2], c[3]): (c[4], c[5]) for c in CASES["other_consumers"]}
+
+
+def _readings() -> list[list]:
+    """[farm, ts_start, ts_end, kWh, price] for every reading of the case."""
+    rows = [month_reading(f, m, kwh, price) for f, m, kwh, price in CASES["monthly"]]
+    for farm, first, last, start, end, kwh, price in CASES["daily"]:
+        for day in pd.date_range(first, last):
+            d = day.strftime("%Y-%m-%d")
+            rows.append([farm, f"{d} {start}:00", f"{d} {end}:00", kwh, price])
+    return rows
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("families17")
+    data = make_data_dir(base / "data", {}, [])
+    write_csv(data / "farms.csv", [*FARM_HEADER, "taxpayer_id"],
+              [[fid, f"Farm {fid}", f[2], f[0], f[1], "true", "true", 1.0, "2022-01-01", "", f[3] or ""]
+               for fid, f in CASES["farms"].items()])
+    write_csv(data / "energy_readings.csv", ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh"],
+              _readings())
+    write_csv(data / "reference" / "fx.csv", ["pair", "date", "rate", "source"],
+              [["USD/KZT", "2022-01-01", 500, "test"]])
+    settings = Settings.make(base / "home", data, SCHEMES)
+    for scenario in SCENARIOS:
+        _, path = pipeline.run(settings, scenario)
+    con = duckdb.connect(str(path), read_only=True)
+    yield con, settings
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def warehouse(runs):
+    con = duckdb.connect(str(runs[1].warehouse_path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("case", CASES["farm"], ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_farm_tax(runs, case):
+    scenario, scheme, farm, period, base, tax, rate, basis = case
+    got = runs[0].execute("SELECT base_kwh, tax_kzt, rate, rate_basis FROM estimates WHERE scenario_id = ? AND "
+                          "scheme_id = ? AND farm_id = ? AND period_start = ?",
+                          [scenario, scheme, farm, period]).fetchone()
+    assert got is not None
+    assert got[0] == pytest.approx(base, abs=1e-9)
+    assert got[1] == pytest.approx(tax, rel=1e-12, abs=1e-9)
+    assert got[2] == pytest.approx(rate, rel=1e-12)
+    assert got[3].startswith(basis), got[3]
+
+
+def test_farm_month_hour_spreads_readings_by_local_hour(warehouse):
+    """model.farm_month_hour: a reading over 17:30-18:30 is half in hour 17, half in 18; 18:00-22:00 in 18..21."""
+    h3 = warehouse.execute("SELECT hour, energy_kwh FROM model.farm_month_hour WHERE scenario_id = 't-tou' "
+                           "AND farm_id = 'H3' AND month = '2023-03-01' ORDER BY hour").fetchall()
+    assert h3 == [(17, 50.0), (18, 50.0)]
+    h1 = warehouse.execute("SELECT hour, energy_kwh FROM model.farm_month_hour WHERE scenario_id = 't-tou' "
+                           "AND farm_id = 'H1' AND month = '2023-01-01' ORDER BY hour").fetchall()
+    assert h1 == [(18, 3100.0), (19, 3100.0), (20, 3100.0), (21, 3100.0)]
+    days = warehouse.execute("SELECT count(*), min(energy_kwh), max(energy_kwh), sum(energy_kwh) FROM "
+                             "model.farm_day_energy WHERE scenario_id = 't-tou' AND farm_id = 'H2'").fetchone()
+    assert days[0] == 31 and days[1] == pytest.approx(2400 / 31) and days[3] == pytest.approx(2400)
+
+
+@pytest.mark.parametrize("case", CASES["suspended"], ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}")
+def test_suspension_windows(runs, case):
+    scenario, farm, period, kwh, tax, dynamic = case
+    got = runs[0].execute("SELECT suspended_kwh, tax_suspended_kzt, tax_dynamic_kzt FROM estimates "
+                          "WHERE scenario_id = ? AND scheme_id = 't-suspend' AND farm_id = ? AND period_start = ?",
+                       [scenario, farm, period]).fetchone()
+    assert got[0] == pytest.approx(kwh, abs=1e-9) and got[1] == pytest.approx(tax, abs=1e-9)
+    assert got[2] == (None if dynamic is None else pytest.approx(dynamic, abs=1e-9))
+
+
+def test_suspension_findings_list_the_readings_inside_a_window(runs):
+    rows = runs[0].execute("SELECT farm_id, month, suspended_kwh, suspended_share, tax_suspended_kzt "
+                        "FROM suspension_findings WHERE scenario_id = 't-suspend' AND farm_id IN ('S1', 'S2') "
+                           "ORDER BY month").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("S1", dt.date(2023, 1, 1)), ("S1", dt.date(2023, 2, 1)),
+                                            ("S1", dt.date(2023, 3, 1))]  # S2 is in the South: no window
+    assert [r[2] for r in rows] == pytest.approx([1000, 400, 500], abs=1e-9)
+    assert rows[0][3] == pytest.approx(10 / 31) and rows[1][4] == pytest.approx(400)
+
+
+def _subjects() -> list[dict]:
+    kwh: dict[tuple[str, dt.date], float] = {}
+    for farm, start, _, k, _ in _readings():
+        month = dt.date.fromisoformat(start[:7] + "-01")
+        kwh[(farm, month)] = kwh.get((farm, month), 0) + k
+    return [{"id": fid, "energy_source": f[0], "connection": f[1], "metered": True, "capacity_mw": 1.0,
+             "readings": sorted((m, k, 10.0) for (farm, m), k in kwh.items() if farm == fid)}
+            for fid, f in CASES["farms"].items()]
+
+
+@pytest.fixture(scope="module")
+def consumers():
+    out = {}
+    for scenario_id in ("t-marginal", "t-tou", "t-suspend"):
+        scenario = load_scenario(scenario_id, SCHEMES / "scenarios", SCHEMES)
+        scheme = scenario.schemes[0]
+        out[scheme.scheme_id] = (scheme, farm_and_country(scenario, scheme, _subjects())[1])
+    return out
+
+
+@pytest.mark.parametrize("case", CASES["farm"], ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_country_tax(consumers, case):
+    _, scheme, farm, period, _, _, rate, basis = case
+    want_rate, want_basis = OTHER.get(("country", scheme, farm, period), (rate, basis))
+    got = consumers[scheme][1][(farm, period)]
+    assert got[0] == pytest.approx(want_rate, rel=1e-12, abs=1e-12), got
+    assert got[1].startswith(want_basis), got
+
+
+@pytest.mark.parametrize("case", CASES["farm"], ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_as_the_forecast_calls_it(consumers, case):
+    _, scheme_id, farm, period, _, _, rate, basis = case
+    want_rate, want_basis = OTHER.get(("forecast", scheme_id, farm, period), (rate, basis))
+    subject = {s["id"]: s for s in _subjects()}[farm]
+    got_rate, bases = as_forecast(consumers[scheme_id][0], subject, period)
+    assert got_rate == pytest.approx(want_rate, rel=1e-12, abs=1e-12)
+    assert bases and all(b.startswith(want_basis) or b.startswith(want_basis.split(" (")[0]) for b in bases), bases
+
+
+def test_other_consumer_cases_name_real_cases():
+    assert {(k[1], k[2], k[3]) for k in OTHER} <= {(c[1], c[2], c[3]) for c in CASES["farm"]}
+
+
+# ---- bad schemes of the new families -----------------------------------------------------------------------------
+
+def _scheme(tmp_path, name: str, old: str, new: str):
+    text = (SCHEMES / f"{name}.yaml").read_text()
+    assert old in text, old
+    (tmp_path / f"{name}.yaml").write_text(text.replace(old, new))
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, old, new, message", [
+    ("t-marginal", "{up_to_kwh: 3000, rate: 2}", "{up_to_kwh: 800, rate: 2}",
+     "band 2: up_to_kwh must be a number above"),
+    ("t-marginal", "{rate: 5}]", "{up_to_kwh: 9000, rate: 5}]", "the last band must be open"),
+    ("t-marginal", "{up_to_kwh: 1000, rate: 0}", "{up_to: 1000, rate: 0}", "unknown key 'up_to'"),
+    ("t-marginal", "{rate: 5}]", "{rate: -5}]", "rate must be a number >= 0"),
+    ("t-marginal", "tax_period: year", "tax_period: week", "tax_period must be one of"),
+    ("t-tou", "hours: [18, 19, 20, 21], months: [6, 7, 8]", "hours: [18, 19, 20], months: [6, 7, 8]",
+     "month 6, hour 21 is in no period"),
+    ("t-tou", "hours: [5, 6, 7, 8]", "hours: [5, 6, 7, 8, 9]", "month 1, hour 9 is also in period"),
+    ("t-tou", "hours: [5, 6, 7, 8]", "hours: [5, 6, 7, 24]", "needs a non-empty list of whole numbers 0..23"),
+    ("t-tou", "months: [6, 7, 8]", "months: [6, 7, 13]", "needs a non-empty list of whole numbers 1..12"),
+    ("t-tou", "currency: USD", "currency: GBP", "unknown currency 'GBP'"),
+    ("t-tou", "rate_unit: USD/kWh", "rate_unit: KZT/kWh", "unknown rate_unit 'KZT/kWh'"),
+    ("t-suspend", "to: 2023-01-20", "to: 2023-01-05", "to 2023-01-05 is before from 2023-01-11"),
+    ("t-suspend", "from: 2023-02-25", "from: Feb 25", "needs a day (YYYY-MM-DD)"),
+    ("t-suspend", "regions: [North]", "regions: []", "needs a non-empty list of region names"),
+    ("t-suspend", "{name: national-halt, ", "{name: national-halt, until: 2023-03-01, ", "unknown key 'until'"),
+])
+def test_bad_scheme_refused(tmp_path, name, old, new, message):
+    with pytest.raises(SchemeError, match=f"scheme refused: {name}.yaml") as e:
+        load_scheme(name, _scheme(tmp_path, name, old, new))
+    assert message in str(e.value), str(e.value)
