@@ -366,7 +366,8 @@ def dask_cluster(prefect_server, tmp_path_factory):
                                        "--no-dashboard"], env=env, stdout=logs[0], stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL))
         procs.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "2",
-                                       "--nthreads", "1", "--memory-limit", "3GB", "--no-dashboard"], env=env,
+                                       "--nthreads", "1", "--memory-limit", "3GB", "--no-dashboard",
+                                       "--local-directory", str(base / "scratch")], env=env,
                                       stdout=logs[1], stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
         client = distributed.Client(address, timeout=120, set_as_default=False)
         client.wait_for_workers(2, timeout=180)
