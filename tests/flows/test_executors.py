@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cloudpickle
 import pytest
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -302,3 +302,46 @@ def test_duckdb_capped_on_workers(dask_cluster, prefect_server, tmp_path, monkey
     assert small["config"]["temp_directory"].endswith("/duckdb") and default["config"]["threads"] == 1
     assert default["rows"] == small["rows"] == (3_000_000, 3_000_000)
     assert dask_cluster.worker_pids() == pids  # no worker was killed or restarted
+
+
+@task(name="write-part", cache_policy=NO_CACHE)
+def write_part(store, part: int) -> int:
+    """A map task's shape: compute a partition's rows in DuckDB on the worker, write them to the store."""
+    import duckdb
+
+    con = duckdb.connect(config=executors.duckdb_config())
+    return store.write_parquet(con, "SELECT ? AS part, range AS i FROM range(?)", f"part={part}/rows.parquet",
+                               [part, 1000 * (part + 1)])
+
+
+@flow(name="executors-s3", validate_parameters=False)
+def s3_flow(home: str, store, parts: int) -> list[int]:
+    runner = executors.task_runner(Settings.make(home))
+    assert runner is not None
+    with runner:
+        return [f.result() for f in runner.map(write_part, {"store": unmapped(store), "part": list(range(parts))})]
+
+
+@pytest.mark.cluster
+def test_workers_write_to_s3_store(dask_cluster, prefect_server, s3_server, tmp_path, monkeypatch):
+    """Map tasks on the workers write Parquet files to a real S3 server through the store they were handed (its
+    endpoint and credentials travel with it: the workers' environment has no S3 settings), and this process
+    reads them all back."""
+    import duckdb
+
+    from minetax.storage import Store
+
+    assert not set(s3_server.env) & set(dask_cluster.env)  # no endpoint, credentials or region on the workers
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    store = Store.open(f"s3://{s3_server.bucket}/cluster-{tmp_path.name}")
+    monkeypatch.setenv("MINETAX_CLUSTER", dask_cluster.address)
+    with temporary_settings({PREFECT_API_URL: prefect_server[0]}):
+        state = s3_flow(str(tmp_path / "home"), store, 4, return_state=True)
+    assert state.is_completed(), state
+    assert state.result() == [1000, 2000, 3000, 4000]
+    assert store.list() == [f"part={p}/rows.parquet" for p in range(4)]
+    con = duckdb.connect()
+    store.relation(con, store.list(), "parts")
+    assert con.execute("SELECT part, count(*), sum(i) FROM parts GROUP BY part ORDER BY part").fetchall() == [
+        (p, 1000 * (p + 1), sum(range(1000 * (p + 1)))) for p in range(4)]
