@@ -3,7 +3,7 @@
 -- units: base_kwh in kWh; tax_kzt in KZT; avg_price_kzt_per_kwh in KZT/kWh (base-weighted); capacity_mw in MW;
 --     months (count of months with an estimate)
 -- reads: tax.estimates, core.farms
--- recompute: per backtest
+-- recompute: per forecast run
 -- params: $scenario_id
 -- The fee base and fee of the sample's licensed farms by year as the last committed run estimated them: the
 -- backtest's actual outcomes, and the origin year's base, price and farm categories it starts from.

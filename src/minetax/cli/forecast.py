@@ -102,8 +102,8 @@ def forecast(ctx: typer.Context,
     print_fit(by_year.attrs.get("fit") or {})
     if by_year.attrs.get("tornado") is not None:
         _print_tornado(by_year.attrs["tornado"])
-    console.print(f"history: the warehouse as the last run left it (data cut: network days up to "
-                  f"{by_year.attrs.get('history_last_day')})")
+    console.print(f"data cut: network days up to {by_year.attrs.get('history_last_day')} (the warehouse as the "
+                  f"last run left it); {runs} draws, seed {seed}")
     console.print(f"published: {settings.published_path} (forecast_by_year, forecast_budget_window, "
                   f"forecast_parameters, forecast_tornado)")
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from minetax.config import SCENARIOS_DIR, SCHEMES_DIR
 from minetax.forecast.assumptions import FORECASTS_DIR, ForecastError, apply_overrides, load_forecast
-from minetax.forecast.fleet import FleetPaths, fleet_paths, shifted
+from minetax.forecast.fleet import FleetPaths, fleet_paths, shifted, world_ratio
 from minetax.forecast.history import History
 from minetax.forecast.market import Market, draw_market
 from minetax.forecast.protocol import Chain, chain_state
@@ -49,6 +49,7 @@ class Result:
     energy_kwh: np.ndarray
     taxes: dict[str, np.ndarray]  # scheme_id -> runs × years KZT
     rates: dict[str, list[tuple[float, str]]]  # scheme_id -> (rate, basis) per year
+    j_per_th: np.ndarray  # runs × years: the fleet's J/TH (its path, or per draw a multiple of the world's)
 
     def long(self) -> pd.DataFrame:
         frames = []
@@ -87,14 +88,19 @@ def run(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff:
     fleet = shifted(fleet_paths(fc, data, years), shifts)
     market = draw_market(fc, data, years, runs, seed, chain, shifts)
     issuance = np.array([chain.issuance_btc(y) for y in years]) * (1 + fleet.fees_share)
+    ratio = world_ratio(fc)
+    j_per_th = fleet.j_per_th  # the fleet's J/TH: its fixed path, or per draw a multiple of the world's
+    if ratio is not None and market.j_per_th is not None:
+        j_per_th = ratio * market.j_per_th
     if market.coins_per_ths is not None:  # feedback model: BTC per TH/s from the monthly paths (fees modelled)
         issuance = market.coins_per_ths.mean(axis=0) * market.hashrate_ths.mean(axis=0)
-        coins = np.minimum(fleet.hashrate_ths * market.coins_per_ths, market.coins_per_ths * market.hashrate_ths)
+        fleet_ths = fleet.capacity_mw * 1e6 * fleet.utilisation / (j_per_th * fleet.pue)
+        coins = np.minimum(fleet_ths * market.coins_per_ths, market.coins_per_ths * market.hashrate_ths)
     else:
         coins = np.minimum(1.0, fleet.hashrate_ths / market.hashrate_ths) * issuance
     energy, value, cost, mining, taxes, rates = fleet_outcome(fc, fleet, coins, market.price_usd, years)
     return Result(forecast_id, years, runs, seed, chain.last_day, chain, fleet, market, issuance, mining, value, cost,
-                  energy, taxes, rates)
+                  energy, taxes, rates, np.broadcast_to(j_per_th, (runs, len(years))))
 
 
 def simulate(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff: dt.date | str | None = None,

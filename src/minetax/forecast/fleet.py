@@ -39,6 +39,18 @@ def efficiency_path(fc: Forecast, years: list[int]) -> np.ndarray:
     return np.array([base * (1 - imp) ** (y - base_year) for y in years], dtype=float)
 
 
+def world_ratio(fc: Forecast) -> float | None:
+    """The fleet's J/TH as a multiple of the world fleet's (efficiency_j_per_th.model tracks_world), or None (the
+    fixed path: base improving by improvement_per_year)."""
+    e = fc.doc["fleet"]["efficiency_j_per_th"]
+    if value_of(e.get("model", "fixed")) != "tracks_world":
+        return None
+    r = float(value_of(e.get("ratio_to_world", 0)))
+    if r <= 0:
+        raise ForecastError("forecast refused: fleet.efficiency_j_per_th.ratio_to_world must be > 0")
+    return r
+
+
 @dataclass
 class FleetPaths:
     years: list[int]

@@ -28,6 +28,7 @@ class Market:
     fit: dict
     coins_per_ths: np.ndarray | None = None  # runs × years: BTC earned per TH/s in the year (feedback model)
     network: NetworkPaths | None = None  # the monthly paths of the feedback model
+    j_per_th: np.ndarray | None = None  # runs × years: world fleet J/TH, day-weighted annual mean (feedback model)
 
 
 def _standard_normals(seed: int, runs: int, n_days: int, n_years: int) -> tuple[np.ndarray, np.ndarray,
@@ -86,7 +87,8 @@ def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex
     hr = fc.doc["network"]["hashrate_growth"]
     lag = int(value_of(hr.get("lag_months", 3)))
     pr = hr.get("adjustment_prior") or {}
-    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))))
+    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))),
+                             int(value_of(hr.get("smooth_months", 1))))
     month_of_day = days.to_period("M")
     months = month_of_day.unique().to_timestamp()
     starts = np.r_[0, np.flatnonzero(month_of_day[1:] != month_of_day[:-1]) + 1]
@@ -98,16 +100,18 @@ def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex
     paths = network.simulate(nf, p, months, price_m, network.subsidy_per_day(chain, months), z_h, z_f,
                              growth_shift / 12)
     w = n_days[None, :] * paths.revenue_btc_per_day / paths.hashrate_ths  # BTC per TH/s in each month
-    hy, cpt, py = [], [], []
+    hy, cpt, py, jy = [], [], [], []
     for y in years:
         k = months.year == y
         hy.append((paths.hashrate_ths[:, k] * n_days[k]).sum(axis=1) / n_days[k].sum())
+        jy.append((paths.j_per_th[:, k] * n_days[k]).sum(axis=1) / n_days[k].sum())
         cpt.append(w[:, k].sum(axis=1))
         py.append((w[:, k] * price_m[:, k]).sum(axis=1) / cpt[-1])
-    fit.update(network_model="feedback", lag_months=lag, params=[vars(q) for q in nf.params()],
+    fit.update(network_model="feedback", lag_months=lag, smooth_months=nf.smooth, params=[vars(q) for q in nf.params()],
                efficiency_months_extrapolated=nf.eff_months_extrapolated,
                last_j_per_th=nf.last_eff_j_per_th, last_fee_share=nf.last_fee_share)
-    return Market(years, np.stack(py, axis=1), np.stack(hy, axis=1), fit, np.stack(cpt, axis=1), paths)
+    return Market(years, np.stack(py, axis=1), np.stack(hy, axis=1), fit, np.stack(cpt, axis=1), paths,
+                  np.stack(jy, axis=1))
 
 
 def _price_draws(pr: dict, net: pd.DataFrame, days: pd.DatetimeIndex, runs: int, z_price: np.ndarray,

@@ -5,6 +5,8 @@ Monthly model (t = calendar month; all logs natural):
     revenue per TH/s per day (hashprice)  hp_t = price_t × (subsidy_t + fees_t) / hashrate_t   (USD/(TH/s)/day)
     cost per TH/s per day                 c_t  = efficiency_t (J/TH) × 0.024 kWh/(TH/s·day per J/TH) × power price
     gap (log)                             x_t = log(price·revenue/efficiency)_{t−L} − log H_{t−1}
+                                          (the first term a trailing mean over `smooth` months: miners answer to
+                                          a sustained price, not a month's spike)
     partial adjustment, lag L months:     Δlog H_t = μ + λ · (x_t − x̄) + ε_t,  ε ~ N(0, s²)
 x_t is, up to a constant, the log of break-even hashrate (at which the hashprice of L months ago would cover the
 cost of the fleet of L months ago) over today's hashrate; a power price constant over time only shifts the constant,
@@ -87,6 +89,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class NetworkFit:
     lag: int
+    smooth: int
     adjust: np.ndarray  # (μ, λ): λ after the prior
     adjust_cov: np.ndarray
     lambda_ols: float
@@ -105,7 +108,7 @@ class NetworkFit:
     last_eff_j_per_th: float  # at the last month of data (extrapolated with the drift where the series ended)
     eff_months_extrapolated: int
     last_fee_share: float
-    history_lre: np.ndarray  # log(price × revenue / efficiency) of the last `lag` months of data
+    history_lre: np.ndarray  # log(price × revenue / efficiency) of the last lag + smooth − 1 months of data
     last_log_h: float
 
     def params(self) -> list[Param]:
@@ -148,18 +151,28 @@ def _efficiency(m: pd.DataFrame) -> tuple[np.ndarray, float, float, int, int]:
     return le, g, se, len(d), filled
 
 
-def fit_network(data: Data, lag: int, prior: tuple[float, float]) -> NetworkFit:
+def trailing_mean(a: np.ndarray, k: int) -> np.ndarray:
+    """Mean of the last k values along the last axis (NaN where fewer than k)."""
+    if k == 1:
+        return a.astype(float)
+    cs = np.cumsum(np.concatenate([np.zeros(a.shape[:-1] + (1,)), a], axis=-1), axis=-1)
+    out = np.full(a.shape, np.nan)
+    out[..., k - 1:] = (cs[..., k:] - cs[..., :-k]) / k
+    return out
+
+
+def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 1) -> NetworkFit:
     """Estimate the monthly network, efficiency and fee-share models on the history handed in (already cut);
-    `prior`: (mean, sd) of λ."""
-    if lag < 1:
-        raise ForecastError("forecast refused: network.feedback.lag_months must be at least 1")
+    `prior`: (mean, sd) of λ; `smooth`: months of the trailing mean of revenue over cost."""
+    if lag < 1 or smooth < 1:
+        raise ForecastError("forecast refused: network.hashrate_growth.lag_months and smooth_months must be >= 1")
     m = monthly(data)
     le, g, g_se, g_n, filled = _efficiency(m)
     rev = m["subsidy_btc"].to_numpy(float) + m["fees_btc"].to_numpy(float)
     lre = np.log(m["price_usd"].to_numpy(float) * rev) - le
     lh = np.log(m["hashrate_ths"].to_numpy(float))
     x = np.full(len(m), np.nan)
-    x[lag:] = lre[:-lag] - lh[lag - 1:-1]
+    x[lag:] = trailing_mean(lre, smooth)[:-lag] - lh[lag - 1:-1]
     y = np.r_[np.nan, np.diff(lh)]
     gap_mean = float(np.nanmean(np.where(np.isfinite(y), x, np.nan)))
     adj, adj_cov, adj_sd, adj_n = _ols(y, x - gap_mean)
@@ -174,9 +187,9 @@ def fit_network(data: Data, lag: int, prior: tuple[float, float]) -> NetworkFit:
     obs = m["fees_observed"].to_numpy(float) >= 0.5
     fy = np.where(obs[1:] & obs[:-1], lf[1:], np.nan)
     fee, fee_cov, fee_sd, fee_n = _ols(fy, lf[:-1])
-    return NetworkFit(lag, adj, adj_cov, lam_ols, lam_se, prior, gap_mean, adj_sd, adj_n, g, g_se, g_n, fee,
-                      fee_cov, fee_sd, fee_n, float(np.exp(le[-1])), filled, float(share[-1]), lre[-lag:],
-                      float(lh[-1]))
+    return NetworkFit(lag, smooth, adj, adj_cov, lam_ols, lam_se, prior, gap_mean, adj_sd, adj_n, g, g_se, g_n, fee,
+                      fee_cov, fee_sd, fee_n, float(np.exp(le[-1])), filled, float(share[-1]),
+                      lre[-(lag + smooth - 1):], float(lh[-1]))
 
 
 @dataclass
@@ -229,8 +242,8 @@ def simulate(fit: NetworkFit, p: dict[str, np.ndarray], months: pd.DatetimeIndex
         lf[:, j] = prev
     f = np.minimum(1 / (1 + np.exp(-lf)), MAX_FEE_SHARE)
     rev = subsidy[None, :] / (1 - f)
-    lre = np.concatenate([np.broadcast_to(fit.history_lre, (runs, fit.lag)),
-                          np.log(price_m * rev) - leff], axis=1)
+    lre = trailing_mean(np.concatenate([np.broadcast_to(fit.history_lre, (runs, len(fit.history_lre))),
+                                        np.log(price_m * rev) - leff], axis=1), fit.smooth)[:, fit.smooth - 1:]
     lh = np.empty((runs, k_n))
     prev = np.full(runs, fit.last_log_h)
     for j in range(k_n):

@@ -15,9 +15,11 @@ from minetax.forecast.assumptions import ForecastError
 
 HALVING_INTERVAL = 210_000  # blocks between subsidy halvings (Bitcoin consensus rule)
 INITIAL_SUBSIDY_BTC = 50.0  # subsidy of the first era
-# Known (height, date) anchors: block 630,000 on 2020-05-11 and block 840,000 on 2024-04-20 (POLICY.md). The
-# forecast uses the latest anchor on or before the data cut-off and counts blocks from the daily data after it.
+# Known (height, date) anchors: block 630,000 on 2020-05-11 and block 840,000 on 2024-04-20 (POLICY.md), and block
+# 420,000 on 2016-07-09 (the second halving; a protocol fact, for histories loaded from 2016). The forecast uses the
+# latest anchor on or before the data cut-off and counts blocks from the daily data after it.
 HEIGHT_ANCHORS: tuple[tuple[int, dt.date], ...] = (
+    (420_000, dt.date(2016, 7, 9)),
     (630_000, dt.date(2020, 5, 11)),
     (840_000, dt.date(2024, 4, 20)),
 )

@@ -5,8 +5,10 @@ Measures: the network hashrate (annual mean of the daily values), and for the sa
 tax.estimates) the fee base (GWh) and the fee (KZT). The sample's farms are held at their origin-year energy and
 price; the share of it that keeps mining in a later year follows the forecast's market, as in the forecast's own
 behaviour (sites whose power price plus fee per kWh the mined value covers; lognormal spread of site prices), so
-base_y = base_origin × mining_share_y / mining_share_origin, and the fee is each farm's base times its rate in force
-that year (the one rate model, at the farm's origin-year price and categories).
+base_y = base_origin × min(1, mining_share_y / mining_share_origin), and the fee is each farm's base times its rate
+in force that year (the one rate model, at the farm's origin-year price and categories). The ratio is capped at 1: the
+farms are held at their origin-year energy (no growth is modelled), and where the model finds a farm unprofitable
+in its origin year though it mined (a fee bracket above its margin), a ratio would otherwise explode.
 
 Models: the forecast given (feedback network), the naive forecast (constant growth, `kz-naive`), and "no change"
 (every measure at its origin-year value; a point forecast, so it has no band and no coverage).
@@ -27,7 +29,7 @@ import pandas as pd
 from minetax import db
 from minetax.forecast.assumptions import Forecast, ForecastError, load_forecast, value_of
 from minetax.forecast.engine import Result, run
-from minetax.forecast.fleet import efficiency_path
+from minetax.forecast.fleet import efficiency_path, world_ratio
 from minetax.forecast.history import History
 from minetax.forecast.response import _profitable_share
 from minetax.tax import rates as law
@@ -46,9 +48,11 @@ def actual_network(history: History) -> dict[int, float]:
 
 
 def fee_base(history: History, scenario_id: str) -> pd.DataFrame:
-    """The sample's licensed farms by fee scheme, farm and year, full years only (12 months of estimates)."""
+    """The sample's licensed farms by fee scheme, farm and year, in the years the sample covers whole (some farm
+    has 12 months of estimates; farms that started or stopped during such a year count with their months)."""
     fb = db.query_file(history.con, "forecast/history_fee_base.sql", {"scenario_id": scenario_id})
-    return fb[fb["months"] >= 12].reset_index(drop=True)
+    full = fb.groupby("year")["months"].transform("max") >= 12
+    return fb[full].reset_index(drop=True)
 
 
 def _value_per_kwh(res: Result, k: int) -> np.ndarray:
@@ -57,7 +61,7 @@ def _value_per_kwh(res: Result, k: int) -> np.ndarray:
         cpt = res.market.coins_per_ths[:, k]
     else:
         cpt = res.issuance_btc[k] / res.market.hashrate_ths[:, k]
-    kwh_per_ths = 8.76 * res.fleet.j_per_th[k] * res.fleet.pue[k]  # 1 TH/s for a year at e J/TH: 8.76·e kWh
+    kwh_per_ths = 8.76 * res.j_per_th[:, k] * res.fleet.pue[k]  # 1 TH/s for a year at e J/TH: 8.76·e kWh
     return cpt * res.market.price_usd[:, k] * res.fleet.fx[k] / kwh_per_ths
 
 
@@ -66,7 +70,13 @@ def _actual_value_per_kwh(history: History, fc: Forecast, res: Result, year: int
     net = history.network(dt.date(year, 1, 1), dt.date(year, 12, 31))
     btc_per_ths = ((net["subsidy_btc"] + net["fees_btc"]) / net["hashrate_ths"]).to_numpy(float)
     value_usd = float((btc_per_ths * net["price_usd"].to_numpy(float)).sum())
-    j = float(efficiency_path(fc, [year])[0])
+    ratio = world_ratio(fc)
+    eff = history.data(dt.date(year, 12, 31)).efficiency
+    world = eff.loc[eff["date"].dt.year == year, "estimated_j_per_th"]
+    if ratio is not None and res.market.j_per_th is not None and len(world):
+        j = ratio * float(world.mean())
+    else:
+        j = float(efficiency_path(fc, [year])[0])
     return value_usd * res.fleet.fx[0] / (8.76 * j * res.fleet.pue[0])
 
 
@@ -103,7 +113,7 @@ def _sample_draws(fc: Forecast, res: Result, history: History, fb: pd.DataFrame,
                         m, _ = _profitable_share(vpk - rate[i], np.full(res.runs, price[i]), spread)
                     else:
                         m = (vpk >= price[i] + rate[i]).astype(float)
-                    b = base[i] * np.where(m0[i] > 0, m / max(float(m0[i]), 1e-9), m)
+                    b = base[i] * np.minimum(1.0, m / max(float(m0[i]), 1e-9))
                     gwh += b / 1e6 if n == 0 else 0.0  # the base once, the fee of every per-kWh scheme
                     kzt += b * rate[i]
             out[y] = (gwh, kzt)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from minetax import db
 from minetax.config import Settings
-from minetax.outputs import numbers
+from minetax.outputs import cross_country, forecast_outputs, numbers
 from minetax.outputs.export import Context
 from minetax.outputs.files import output_path
 from minetax.publish.query import open_snapshot
@@ -43,7 +43,8 @@ def _data(settings: Settings, ctx: Context) -> dict[str, pd.DataFrame]:
                   "reform_rates": ("export/reform_rates.sql", r),
                   "reform_assumptions": ("export/model_assumptions.sql", {"scenario_id": ctx.reform})}
     if ctx.has_forecast:
-        files |= {"forecast": ("export/forecast_by_year.sql", s)}
+        files |= {"forecast": ("export/forecast_by_year.sql", s), **forecast_outputs.report_files(s)}
+    files |= cross_country.report_files(s)
     with open_snapshot(settings) as con:
         return {k: con.execute(db.sql_text(f), p).df() for k, (f, p) in files.items()}
 
@@ -62,7 +63,8 @@ def charts(ctx: Context, d: dict[str, pd.DataFrame]) -> list[tuple[str, Figure]]
         out.append(_comparison_chart(ctx, d))
     if "forecast" in d:
         out.append(_forecast_chart(ctx, d))
-    return out + _gap_charts(d)
+        out += forecast_outputs.charts(ctx.scenario, d)
+    return out + cross_country.charts(d) + _gap_charts(d)
 
 
 def _revenue_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figure]:

@@ -19,7 +19,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from minetax import db
 from minetax.config import Settings
-from minetax.outputs import numbers
+from minetax.outputs import cross_country, forecast_outputs, numbers
 from minetax.outputs.export import Context
 from minetax.outputs.files import output_path
 from minetax.publish.query import open_snapshot
@@ -47,7 +47,8 @@ def sheet_specs(ctx: Context) -> list[tuple[str, list[Table]]]:
               for y in ctx.years]
     specs += [("By region", [Table("Revenue by region, year and scheme", "export/by_region.sql", s, True)]),
               ("By farm", [Table("Revenue by farm, year and scheme", "export/by_farm.sql", s, True)]),
-              ("By scheme", [Table("Revenue by scheme and year", "export/by_scheme.sql", s, True)])]
+              ("By scheme", [Table("Revenue by scheme and year", "export/by_scheme.sql", s, True)]),
+              ("Cross-country", [Table(*t) for t in cross_country.tables(s)])]
     if ctx.reform:
         r = {**s, "reform": ctx.reform}
         specs += [("Baseline vs reform", [Table(f"{ctx.reform} vs {ctx.scenario} by scheme and year",
@@ -57,7 +58,9 @@ def sheet_specs(ctx: Context) -> list[tuple[str, list[Table]]]:
     if ctx.has_forecast:
         specs += [("Forecast", [Table("Revenue forecast by scheme and year: P10/P50/P90 and mean of the Monte Carlo "
                                       "draws (minetax forecast)", "export/forecast_by_year.sql", s),
-                                Table("Forecast budget windows (summed per draw)", "export/forecast_windows.sql", s)])]
+                                Table("Forecast budget windows (summed per draw)", "export/forecast_windows.sql", s),
+                                *(Table(*t) for t in forecast_outputs.forecast_tables(s))]),
+                  ("Backtest", [Table(*t) for t in forecast_outputs.backtest_tables(s)])]
     rates = [Table(f"Rates of {ctx.scenario}: dated values, unit, status and legal reference", "export/rates.sql", s)]
     assumptions = [Table(f"Model assumptions of {ctx.scenario}", "export/model_assumptions.sql", s)]
     if ctx.reform:
