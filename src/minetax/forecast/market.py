@@ -72,11 +72,28 @@ def draw_market(fc: Forecast, data: Data, years: list[int], runs: int, seed: int
     if value_of(hr.get("model", "fitted")) == "feedback":
         if chain is None:
             raise ForecastError("the feedback network model needs the chain state")
-        return _feedback(fc, data, years, days, daily, rng, chain, fit, float(sh.get("network_growth", 0.0)))
+        m = _feedback(fc, data, years, days, daily, rng, chain, fit, float(sh.get("network_growth", 0.0)))
+        m.fit["params"] += _price_params(fit)
+        return m
     hash_ = _hashrate_draws(hr, net, years, runs, z_hash, (z_price, day_year) if gbm else None, fit)
     if sh.get("network_growth"):
         hash_ = hash_ * np.exp(float(sh["network_growth"]) * (np.array(years) - years[0] + 0.5))[None, :]
+    fit["params"] = _price_params(fit)
     return Market(years, price, hash_, fit)
+
+
+def _price_params(fit: dict) -> list[dict]:
+    """The price model's fitted drift and volatility, as parameters with standard errors (annualised)."""
+    if "price_mu_daily_fitted" not in fit:
+        return []
+    n = int(fit["price_fit_days"])
+    return [{"name": "price.drift_fitted", "value": 365.25 * fit["price_mu_daily_fitted"],
+             "se": 365.25 * fit["price_mu_daily_se"], "n": n, "unit": "log/year",
+             "meaning": "mean daily log return of the fit window x 365.25 (drift used: "
+                        f"{365.25 * fit['price_mu_daily']:+.3f}/year)"},
+            {"name": "price.volatility", "value": fit["price_sigma_daily"] * np.sqrt(365.25),
+             "se": fit["price_sigma_daily"] * np.sqrt(365.25) / np.sqrt(2 * max(1, n - 1)), "n": n,
+             "unit": "log/year^0.5", "meaning": "sd of daily log returns x sqrt(365.25)"}]
 
 
 def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex, daily: np.ndarray,
@@ -123,13 +140,15 @@ def _price_draws(pr: dict, net: pd.DataFrame, days: pd.DatetimeIndex, runs: int,
     last_price = float(net["price_usd"].iloc[-1])
     if model == "gbm":
         mu, sigma = fit_price(net, float(value_of(pr.get("fit_years", 4))))
+        fit["price_mu_daily_fitted"] = mu
         drift = pr.get("drift", "fitted")
         if value_of(drift) != "fitted":
             mu = float(value_of(drift)) / 365.25  # given as annual log drift
         if pr.get("sigma") is not None and value_of(pr["sigma"]) != "fitted":
             sigma = float(value_of(pr["sigma"])) / np.sqrt(365.25)  # given as annual volatility
-        fit.update(price_mu_daily=mu, price_sigma_daily=sigma, price_last_usd=last_price,
-                   price_mu_daily_se=sigma / np.sqrt(max(1, round(365.25 * float(value_of(pr.get("fit_years", 4)))))))
+        n_days = max(1, round(365.25 * float(value_of(pr.get("fit_years", 4)))))
+        fit.update(price_mu_daily=mu, price_sigma_daily=sigma, price_last_usd=last_price, price_fit_days=n_days,
+                   price_mu_daily_se=sigma / np.sqrt(n_days))
         logp = np.log(last_price) + np.cumsum(mu + drift_shift / 365.25 + sigma * z_price, axis=1)
         return np.exp(logp), True
     if model == "flat":

@@ -204,7 +204,9 @@ def rolling_backtest(history: History, forecast_id: str = "kz-baseline", naive_i
                 res = run(fid, max(targets), runs, seed, dt.date(origin, 12, 31), history=history,
                           from_year=origin + 1, **dirs)
             except ForecastError as e:
-                notes.append(f"origin {origin}, {fid}: not forecast: {e}")
+                first = history.network()["date"].iloc[0].date()
+                notes.append(f"origin {origin}, {fid}: not forecast (the warehouse's network history starts {first}):"
+                             f" {e}")
                 continue
             rows += _origin_rows(origin, fid, res, fcs[fid], history, actual_h, fb, actual_fb)
         rows += _no_change_rows(origin, actual_h, actual_fb, horizons)
