@@ -6,7 +6,8 @@
 -- recompute: per publish (whole snapshot)
 -- params: none
 -- also: published.revenue_by_year, published.revenue_by_region, published.revenue_by_farm, published.tax_gap,
---     published.data_quality, published.rates, published.assumptions, published.suspension_findings
+--     published.data_quality, published.rates, published.assumptions, published.suspension_findings,
+--     published.cross_country
 -- the analyst views of the published snapshot (created inside the snapshot file).
 -- revenue_by_month: scenario × scheme × calendar month; tax accrues in the month the base arose. KZT.
 CREATE VIEW revenue_by_month AS
@@ -103,6 +104,54 @@ SELECT e.scenario_id, e.scheme_id, e.farm_id, f.region, e.month, e.rate_basis, e
 FROM estimates_month e JOIN farms f USING (farm_id)
 WHERE e.suspended_kwh > 0
 ORDER BY e.scenario_id, e.scheme_id, e.farm_id, e.month;
+
+-- cross_country: scenario × scope × year: what each scenario's regime collects from the same farms and years (issue
+-- 17; e.g. kz-baseline beside ru-profit-tax, et-eep-tou, ny-s8518: Kazakh mining under other countries' rules).
+-- scope 'farms': the farms of the data (bottom-up: estimates, farm_month); 'country: <name>': the top-down
+-- country (estimates_country, country_month). Tax per MWh of mining electricity and as a share of the mined value
+-- (mining revenue at receipt). weakest_status: the weakest status of the values applied. KZT, MWh.
+CREATE VIEW cross_country AS
+WITH farm_tax AS (
+    SELECT scenario_id, year(period_start) AS year, string_agg(DISTINCT scheme_id, ', ' ORDER BY scheme_id) AS schemes,
+           sum(tax_low_kzt) AS tax_low_kzt, sum(tax_kzt) AS tax_kzt, sum(tax_high_kzt) AS tax_high_kzt,
+           CASE WHEN bool_or(rate_status LIKE '%proposed%') THEN 'proposed'
+                WHEN bool_or(rate_status LIKE '%unverified%') THEN 'unverified'
+                WHEN bool_or(rate_status LIKE '%reported%') THEN 'reported'
+                WHEN bool_or(rate_status LIKE '%enacted%') THEN 'enacted' END AS weakest_status
+    FROM estimates GROUP BY ALL
+),
+farm_base AS (
+    SELECT scenario_id, year(month) AS year, count(DISTINCT farm_id) AS farms, sum(energy_kwh) AS energy_kwh,
+           sum(mined_value_kzt) AS mined_value_kzt
+    FROM farm_month GROUP BY ALL
+),
+country_tax AS (
+    SELECT scenario_id, country, year(period_start) AS year,
+           string_agg(DISTINCT scheme_id, ', ' ORDER BY scheme_id) AS schemes, sum(tax_low_kzt) AS tax_low_kzt,
+           sum(tax_kzt) AS tax_kzt, sum(tax_high_kzt) AS tax_high_kzt
+    FROM estimates_country GROUP BY ALL
+),
+country_base AS (
+    SELECT scenario_id, country, year(month) AS year, sum(energy_kwh) AS energy_kwh,
+           sum(mined_value_kzt) AS mined_value_kzt
+    FROM country_month GROUP BY ALL
+),
+farm_status AS (SELECT scenario_id, year, weakest_status FROM farm_tax),
+joined AS (
+    SELECT t.scenario_id, 'farms' AS scope, t.year, t.schemes, b.farms, b.energy_kwh, b.mined_value_kzt,
+           t.tax_low_kzt, t.tax_kzt, t.tax_high_kzt, t.weakest_status
+    FROM farm_tax t JOIN farm_base b USING (scenario_id, year)
+    UNION ALL
+    SELECT t.scenario_id, 'country: ' || t.country, t.year, t.schemes, NULL, b.energy_kwh, b.mined_value_kzt,
+           t.tax_low_kzt, t.tax_kzt, t.tax_high_kzt, s.weakest_status
+    FROM country_tax t JOIN country_base b USING (scenario_id, country, year)
+    LEFT JOIN farm_status s USING (scenario_id, year)
+)
+SELECT scenario_id, scope, year, schemes, farms, energy_kwh / 1000 AS energy_mwh, mined_value_kzt, tax_low_kzt,
+       tax_kzt, tax_high_kzt, tax_kzt / nullif(energy_kwh / 1000, 0) AS tax_per_mwh_kzt,
+       tax_kzt / nullif(mined_value_kzt, 0) AS share_of_mined_value, weakest_status
+FROM joined
+ORDER BY scope <> 'farms', scope, year, scenario_id;
 
 -- assumptions: scenario × assumption × valid_from: the model's assumptions of the run behind each scenario's
 -- estimates (runs.parameters), one row per value, with the defaults minetax.model.assumptions applies where the

@@ -13,6 +13,7 @@ from minetax.cli.common import DataOpt, HomeOpt, SchemesOpt, console
 from minetax.cli.layout import Col, show
 from minetax.cli.run import run_scenario
 from minetax.config import Settings
+from minetax.errors import MinetaxError
 
 
 def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show one scheme's dated values")] = None,
@@ -34,11 +35,16 @@ def schemes(detail: Annotated[str | None, typer.Option("--detail", help="show on
     rows = []
     for cid in list_scenarios(st.scenarios_dir):
         c = load_scenario(cid, st.scenarios_dir, st.schemes_dir)
-        reform = "yes" if any(s.version != load_scheme(s.scheme_id, st.schemes_dir).version for s in c.schemes) else ""
-        rows.append([c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform,
-                     "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off", c.title])
-    show(console, _cols("scenario", "base", "schemes", "reform", "behaviour", "title"), rows,
-         title="Scenarios (schemes/scenarios/*.yaml)")
+        files = {s.scheme_id: load_scheme(s.scheme_id, st.schemes_dir) for s in c.schemes}
+        reform = "yes" if any(s.parameters != files[s.scheme_id].parameters for s in c.schemes) else ""
+        picked = ", ".join(f"{p}={v}" for s in c.schemes for p, v in s.readings.items()
+                           if v != files[s.scheme_id].readings.get(p))
+        law = c.assumptions.get("law_as_of")
+        rows.append([c.scenario_id, c.base or "", ", ".join(s.scheme_id for s in c.schemes), reform, picked,
+                     str(law or ""), "on" if (c.assumptions.get("behaviour") or {}).get("enabled") else "off",
+                     c.title])
+    show(console, _cols("scenario", "base", "schemes", "reform", "readings", "law as of", "behaviour", "title"),
+         rows, title="Scenarios (schemes/scenarios/*.yaml)")
     console.print("details and references: minetax schemes --detail <scheme>")
 
 
@@ -53,6 +59,10 @@ def _scheme_detail(st: Settings, scheme_id: str) -> None:
     s = load_scheme(scheme_id, st.schemes_dir)
     console.print(Text.assemble((s.scheme_id, "bold"), f": {s.title} — family {s.family}, tax period "
                                 f"{s.tax_period}, rate in {s.rate_unit}, version {s.version[:12]}"))
+    for point, r in s.readings_doc.items():
+        console.print(Text.assemble(("open point ", "bold"), f"{point}: {' '.join(r['text'].split())} "
+                                    f"Choices: {'; '.join(f'{c} = {m}' for c, m in r['choices'].items())}. "
+                                    f"In force: {s.readings[point]}."))
     rows = [[pname, str(d), json.dumps(e["value"], default=str), e["status"],
              " ".join(str(e["reference"]["title"]).split()) + f" {e['reference'].get('url', '')}"]
             for pname, p in s.parameters.items() for d, e in p["values"].items()]
@@ -60,17 +70,41 @@ def _scheme_detail(st: Settings, scheme_id: str) -> None:
 
 
 def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g. kz-baseline")],
-            reform: Annotated[str, typer.Argument(help="reform scenario, e.g. kz-fee-10")],
+            others: Annotated[list[str], typer.Argument(help="one reform scenario (e.g. kz-fee-10), or several "
+                                                             "scenarios to set side by side (e.g. ru-profit-tax "
+                                                             "et-eep-tou ny-s8518)")],
             home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None) -> None:
-    """Baseline vs reform: difference by year, scheme and region, with 1, 3 and 5-year budget windows.
+    """Baseline vs reform (difference by year, scheme and region, 1, 3 and 5-year budget windows), and every scenario
+    side by side on the same farms and years: total tax, tax per MWh and share of the mined value (cross_country).
 
-    Both scenarios are run first; a run only recomputes what changed since, so the comparison is never stale."""
+    All scenarios are run first; a run only recomputes what changed since, so the comparison is never stale."""
+    from minetax.outputs import cross_country
+
+    settings = Settings.make(home, data_dir, schemes_dir)
+    scenarios = [baseline, *others]
+    if len(set(scenarios)) < len(scenarios):
+        raise MinetaxError(f"compare: a scenario is named twice: {' '.join(scenarios)}")
+    for scenario in scenarios:
+        run_scenario(settings, scenario)
+    if len(others) == 1:
+        _reform_tables(settings, baseline, others[0])
+    totals, _ = cross_country.compare(settings, scenarios)
+    years = f"{totals.first_year.min()}–{totals.last_year.max()}"
+    t = Table("scenario", "schemes", "weakest status", "tax KZT", "KZT per MWh", "share of mined value",
+              "vs " + baseline, title=f"Side by side on the same farms, {years} (view cross_country)")
+    base_tax = float(totals.tax_kzt.iloc[0])
+    for r in totals.itertuples():
+        t.add_row(r.scenario_id, r.schemes, r.weakest_status, f"{r.tax_kzt:,.0f}", f"{r.tax_per_mwh_kzt:,.2f}",
+                  f"{100 * r.share_of_mined_value:.2f}%", "" if r.Index == 0 else _signed(r.tax_kzt - base_tax))
+    console.print(t)
+    console.print(f"published: {settings.published_path} (views cross_country"
+                  + (", tables scheme_comparison, budget_windows)" if len(others) == 1 else ")"))
+
+
+def _reform_tables(settings: Settings, baseline: str, reform: str) -> None:
     from minetax.tax.compare import by_region
     from minetax.tax.compare import compare as do_compare
 
-    settings = Settings.make(home, data_dir, schemes_dir)
-    for scenario in (baseline, reform):
-        run_scenario(settings, scenario)
     by_year, windows = do_compare(settings, baseline, reform)
     t = Table("scheme", "year", "baseline KZT", "reform KZT", "difference KZT",
               title=f"{reform} vs {baseline}: revenue by year and scheme")
@@ -91,7 +125,6 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
         t.add_row(r.scheme_id, f"{r.window_years} y", f"{r.first_year}–{r.last_year}", str(r.years_covered),
                   f"{r.tax_baseline_kzt:,.0f}", f"{r.tax_reform_kzt:,.0f}", _signed(r.difference_kzt))
     console.print(t)
-    console.print(f"published: {settings.published_path} (tables scheme_comparison, budget_windows)")
 
 
 def _signed(v: float) -> str:
