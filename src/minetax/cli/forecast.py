@@ -104,8 +104,9 @@ def forecast(ctx: typer.Context,
         _print_tornado(by_year.attrs["tornado"])
     console.print(f"data cut: network days up to {by_year.attrs.get('history_last_day')} (the warehouse as the "
                   f"last run left it); {runs} draws, seed {seed}")
-    console.print(f"published: {settings.published_path} (forecast_by_year, forecast_budget_window, "
-                  f"forecast_parameters, forecast_tornado)")
+    published_as = f"{scenario}+paths" if over else scenario
+    console.print(f"published as forecast_id {published_as}: {settings.published_path} (forecast_by_year, "
+                  f"forecast_budget_window, forecast_parameters, forecast_tornado)")
 
 
 def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backtest")] = DEFAULT_SCENARIO,

@@ -12,6 +12,7 @@ Published as forecast_by_year (forecast × scheme × year: P10/P50/P90/mean, KZT
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -26,6 +27,8 @@ from minetax.forecast.rolling import rolling_backtest
 from minetax.forecast.tornado import tornado
 from minetax.publish import runlog, runs
 from minetax.tax.schemes import load_scenario
+
+PATHS_SUFFIX = "+paths"  # the published forecast_id of a forecast under a price or capacity path given as a CSV
 
 
 def _forecast(settings: Settings, forecast_id: str) -> Forecast:
@@ -100,6 +103,8 @@ def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, see
     if not settings.warehouse_path.exists():
         raise nothing_loaded(settings.home)
     fc = _forecast(settings, forecast_id)  # a bad forecast file is refused before anything runs
+    if overrides:  # published apart from the file's own forecast: <id>+paths (the paths are in the run's parameters)
+        fc = dataclasses.replace(fc, forecast_id=f"{forecast_id}{PATHS_SUFFIX}")
     other = _forecast(settings, compare_with) if compare_with else None
     ctx = pipeline.begin(settings, fc.scenario_id)
     try:
