@@ -40,9 +40,11 @@ def check_readings(fail: Fail, value: Any) -> None:
         where = f"readings.{point}"
         if point not in KNOWN:
             raise fail(f"{where}: unknown open point {point!r} (known: {', '.join(KNOWN)})")
-        check_keys(fail, where, r, READING_KEYS, ("text", "default", "choices"))
+        check_keys(fail, where, r, READING_KEYS, ("text", "reference", "default", "choices"))
         check_text(fail, f"{where}.text", r["text"])
-        check_text(fail, f"{where}.reference", r.get("reference"), optional=True)
+        check_keys(fail, f"{where}.reference", r["reference"], {"title", "url"}, ("title",))
+        check_text(fail, f"{where}.reference.title", r["reference"]["title"])
+        check_text(fail, f"{where}.reference.url", r["reference"].get("url"), optional=True)
         choices = r["choices"]
         if not isinstance(choices, dict) or not choices:
             raise fail(f"{where}.choices: needs {{choice: what it means}}, got {shown(choices)}")
@@ -95,7 +97,9 @@ def reading_rows(doc_readings: dict | None, readings: dict[str, str]) -> list[di
     rows = []
     for point, r in (doc_readings or {}).items():
         choice = readings[point]
-        text = f"{' '.join(r['text'].split())} | {choice}: {' '.join(r['choices'][choice].split())}"
+        ref = r["reference"]
+        text = (f"{' '.join(r['text'].split())} | {choice}: {' '.join(r['choices'][choice].split())} | "
+                f"{' '.join(ref['title'].split())}" + (f" <{ref['url']}>" if ref.get("url") else ""))
         rows.append({"kind": "reading", "name": point, "reading_choice": choice, "reference_text": text})
     return rows
 
