@@ -37,7 +37,7 @@ def backtest_tables(s: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 def report_files(s: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Frames the report reads for the forecast charts."""
-    return {"fc_tornado": ("export/forecast_tornado.sql", s),
+    return {"fc_params": ("export/forecast_parameters.sql", s), "fc_tornado": ("export/forecast_tornado.sql", s),
             "fc_scores": ("export/forecast_backtest_scores.sql", s),
             "fc_backtest": ("export/forecast_backtest.sql", {**s, "measure": "network_hashrate_ths"})}
 
@@ -94,3 +94,9 @@ def _tornado_chart(scenario: str, t: pd.DataFrame) -> tuple[str, Figure]:
     ax.grid(axis="x", alpha=0.3)
     return ("Tornado: how far the median revenue of the next budget year moves when one assumption moves over its "
             "stated range (the forecast file's tornado section), the others held, same seed.", fig)
+
+
+def data_cut_note(d: dict[str, pd.DataFrame]) -> str:
+    """', data cut YYYY-MM-DD' of the forecast's latest run (from forecast_parameters), or ''."""
+    p = d.get("fc_params")
+    return f", data cut {p.data_cut.iloc[0]}" if p is not None and len(p) else ""

@@ -133,7 +133,7 @@ def _forecast_chart(ctx: Context, d: dict[str, pd.DataFrame]) -> tuple[str, Figu
     ax.set_xticks(list(hist.year.astype(int)) + list(ys))
     ax.set_ylabel("billion KZT")
     ax.set_title(f"Revenue forecast, all schemes — {ctx.scenario} ({int(f.runs.iloc[0])} draws, "
-                 f"seed {int(f.seed.iloc[0])})")
+                 f"seed {int(f.seed.iloc[0])}{forecast_outputs.data_cut_note(d)})", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ("Fan chart: the forecast's P10–P90 band, median and mean for the fleet of the forecast file "
