@@ -111,6 +111,9 @@ def test_rolling_backtest_small_case(history):
     assert any("origin 2017" in n for n in bt["notes"])  # no data then: said, not invented
     fee = rows[rows.measure == "fee_base_gwh"]
     assert set(fee.year) == {2024}  # the sample ends 2024: only 2023 -> 2024 can be scored
+    again = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2017, 2023, 2024],
+                             horizons=[1, 2])
+    pd.testing.assert_frame_equal(rows, again["rows"])  # same seed, same backtest
 
 
 def test_tornado_moves_the_median_the_right_way(history):

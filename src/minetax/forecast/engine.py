@@ -2,13 +2,15 @@
 
 Assumptions live in schemes/forecasts/<forecast_id>.yaml (minetax.forecast.assumptions); the history is the validated
 warehouse as the last committed run left it (minetax.forecast.history); the market is drawn in
-minetax.forecast.market, the fleet's paths and response in minetax.forecast.fleet, the tax law in
-minetax.forecast.rates. Pure numpy/pandas on the history handed in (no Prefect). Integrators call:
+minetax.forecast.market (the network with feedback, issue 18: minetax.forecast.network), the fleet's paths and
+response in minetax.forecast.fleet, the tax law in minetax.forecast.rates. Pure numpy/pandas on the history handed
+in (no Prefect). Integrators call:
     simulate(forecast_id, to_year, runs, seed, cutoff=None, history=h) -> long table (draw, year, scheme_id, tax_kzt)
     summarise(df)                                                      -> forecast_by_year rows
     budget_windows(df)                                                 -> forecast_budget_window rows
     compare(reform_id, baseline_id, to_year, runs, seed, history=h)    -> reform − baseline per draw
-(the backtest is in minetax.forecast.backtest; the history comes from minetax.forecast.history)
+(the one-year backtest is in minetax.forecast.backtest, the rolling-origin backtest in minetax.forecast.rolling,
+the tornado in minetax.forecast.tornado; the history comes from minetax.forecast.history)
 """
 
 from __future__ import annotations
