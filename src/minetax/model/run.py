@@ -24,4 +24,7 @@ def run(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, m_from:
     run, in order."""
     write_assumption_tables(con, scenario)
     segments.window_view(con, m_from, m_to + dt.timedelta(days=32))  # past the last month's end
-    return graph.run(con, "model", {**model_params(run_id, scenario), "m_from": m_from, "m_to": m_to})
+    # issue 17: readings by hour and day (sql/model/farm_month_hour.sql) only for a scheme that needs them
+    profiles = any(s.family == "per_kwh_time_of_use" or "suspensions" in s.parameters for s in scenario.schemes)
+    return graph.run(con, "model", {**model_params(run_id, scenario), "m_from": m_from, "m_to": m_to,
+                                    "profiles": profiles})
