@@ -80,6 +80,11 @@ SELECT
              FROM unnest(string_split(t.farm_id, '')) s(c)
              WHERE regexp_matches(c, '[\p{Cc}\p{Cf}\x{00A0}\x{2028}-\x{202F}\x{205F}\x{3000}]'))
     END AS farm_id_visible_detail,
+    NOT coalesce(regexp_matches(t.taxpayer_id, '[\p{Cc}\p{Cf}\x{00A0}\x{2028}-\x{202F}\x{205F}\x{3000}]'), false)
+        AS taxpayer_id_visible_ok,
+    CASE WHEN regexp_matches(t.taxpayer_id, '[\p{Cc}\p{Cf}\x{00A0}\x{2028}-\x{202F}\x{205F}\x{3000}]')
+         THEN 'taxpayer_id ''' || t.taxpayer_id || ''' of farm ' || t.farm_id || ' holds an invisible character'
+    END AS taxpayer_id_visible_detail,
     k.farm_id IS NULL AS farm_id_distinct_ok,
     CASE WHEN k.farm_id IS NOT NULL THEN 'farm_id ''' || t.farm_id || ''' looks like ' || k.others END
         AS farm_id_distinct_detail,
