@@ -40,6 +40,10 @@ def print_fit(fit: dict) -> None:
         for p in fit["params"]:
             t.add_row(p["name"], f"{p['value']:.4g}", f"{p['se']:.2g}", str(p["n"]), p["unit"], p["meaning"])
         console.print(t)
+    for key, what in (("kz_share_p50", "installed"), ("kz_share_mining_p50", "mining, after behaviour")):
+        if fit.get(key):
+            console.print(f"Kazakhstan's share of the network ({what}), P50: " + ", ".join(
+                f"{y} {v:.2%}" for y, v in fit[key].items()))
     price = {k: v for k, v in fit.items() if k.startswith("price_")}
     if price:
         console.print("price: " + ", ".join(f"{k} {v:.4g}" for k, v in price.items()))

@@ -94,13 +94,17 @@ def run(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff:
     j_per_th = fleet.j_per_th  # the fleet's J/TH: its fixed path, or per draw a multiple of the world's
     if ratio is not None and market.j_per_th is not None:
         j_per_th = ratio * market.j_per_th
+    fleet_ths = fleet.capacity_mw * 1e6 * fleet.utilisation / (j_per_th * fleet.pue)
     if market.coins_per_ths is not None:  # feedback model: BTC per TH/s from the monthly paths (fees modelled)
         issuance = market.coins_per_ths.mean(axis=0) * market.hashrate_ths.mean(axis=0)
-        fleet_ths = fleet.capacity_mw * 1e6 * fleet.utilisation / (j_per_th * fleet.pue)
         coins = np.minimum(fleet_ths * market.coins_per_ths, market.coins_per_ths * market.hashrate_ths)
     else:
         coins = np.minimum(1.0, fleet.hashrate_ths / market.hashrate_ths) * issuance
     energy, value, cost, mining, taxes, rates = fleet_outcome(fc, fleet, coins, market.price_usd, years)
+    share = np.minimum(1.0, fleet_ths / market.hashrate_ths)  # the fleet's share of the network, per draw
+    market.fit["kz_share_p50"] = {y: float(v) for y, v in zip(years, np.median(share, axis=0), strict=True)}
+    market.fit["kz_share_mining_p50"] = {y: float(v) for y, v in zip(years, np.median(share * mining, axis=0),
+                                                                      strict=True)}
     return Result(forecast_id, years, runs, seed, chain.last_day, chain, fleet, market, issuance, mining, value, cost,
                   energy, taxes, rates, np.broadcast_to(j_per_th, (runs, len(years))))
 
