@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -38,20 +39,31 @@ def env(extra: dict[str, str], server: bool = False) -> dict[str, str]:
 def child(step: str, work: Path, server: bool = False, **extra: str) -> dict:
     """Run one step in a fresh process; return its JSON result with wall time and peak RSS (MB: the largest single
     process of the step's tree, e.g. the run and not Prefect's API server beside it). A step that times a command
-    of its own (`minetax run`) reports that command instead."""
+    of its own (`minetax run`) reports that command instead. Its error output is passed through; StepFailed carries
+    its last lines."""
     t0 = time.perf_counter()
-    p = subprocess.Popen([sys.executable, str(RUN), "--step", step, "--work", str(work)], stdout=subprocess.PIPE,
-                         text=True, env=env(extra, server), cwd=ROOT)
-    out = p.stdout.read() if p.stdout else ""
-    _, status, usage = os.wait4(p.pid, 0)
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([sys.executable, str(RUN), "--step", step, "--work", str(work)], stdout=subprocess.PIPE,
+                             stderr=err, text=True, env=env(extra, server), cwd=ROOT)
+        out = p.stdout.read() if p.stdout else ""
+        _, status, usage = os.wait4(p.pid, 0)
+        err.seek(0)
+        errors = err.read().decode(errors="replace")
+    sys.stderr.write(errors)
     if status != 0:
-        raise StepFailed(f"step {step} on {work} failed (status {status}):\n{out[-2000:]}")
+        raise StepFailed(step, work, errors)
     res = json.loads(out.strip().splitlines()[-1])
     return {"wall_s": time.perf_counter() - t0, "peak_rss_mb": usage.ru_maxrss / 1024, **res}
 
 
 class StepFailed(RuntimeError):
-    pass
+    """A step that exited with an error: its name, work folder, and the last line that says why."""
+
+    def __init__(self, step: str, work: Path, errors: str) -> None:
+        lines = [x.strip() for x in errors.splitlines() if x.strip()]
+        said = [x for x in lines if x.startswith(("error:", "Error", "SystemExit"))] or lines or ["(no output)"]
+        self.reason = said[-1][:300]
+        super().__init__(f"step {step} on {work} failed: {self.reason}")
 
 
 def free_port() -> int:
@@ -162,9 +174,11 @@ def count(url: str, what: str) -> int:
         return int(json.loads(r.read()))
 
 
-def dask_cluster(work: Path, api_url: str, workers: int = 2, timeout_s: float = 120.0) -> tuple[list[Service], str]:
-    """`dask scheduler` and `dask worker --nworkers N --nthreads 1` on 127.0.0.1 (the workers see PREFECT_API_URL
-    and the benchmark's PREFECT_HOME); wait until the workers joined; return the services and the address."""
+def dask_cluster(work: Path, api_url: str, workers: int = 2, memory: str = "3GB",
+                 timeout_s: float = 120.0) -> tuple[list[Service], str]:
+    """`dask scheduler` and `dask worker --nworkers N --nthreads 1 --memory-limit M` on 127.0.0.1 (the workers see
+    PREFECT_API_URL and the benchmark's PREFECT_HOME); wait until the workers joined; return the services and the
+    address."""
     port = free_port()
     addr = f"tcp://127.0.0.1:{port}"
     extra = {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(work / "prefect-home")}
@@ -173,8 +187,8 @@ def dask_cluster(work: Path, api_url: str, workers: int = 2, timeout_s: float = 
     svcs = [sched]
     try:
         wk = Service("dask-workers", [str(BIN / "dask"), "worker", addr, "--nworkers", str(workers), "--nthreads",
-                                      "1", "--no-dashboard", "--local-directory", str(work / "dask-worker-space")],
-                     work / "logs", extra)
+                                      "1", "--memory-limit", memory, "--no-dashboard", "--local-directory",
+                                      str(work / "dask-worker-space")], work / "logs", extra)
         svcs.append(wk)
         from distributed import Client
 

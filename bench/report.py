@@ -118,6 +118,8 @@ def target_rows(res: dict) -> list[str]:
                      f"{yes(agree(c['total'], ref))} |")
     for why in server.get("skipped", {}).values():
         lines.append(f"| Dask, 2 local workers at 100M | not run: {why} | **not measured** |")
+    for where, why in res.get("failed", {}).items():
+        lines.append(f"| step {where} | failed: {why} | **failed** |")
     bad = [f"{w['size']}: {', '.join(derived(w, fixed)['disagree'])}" for w in rows if derived(w, fixed)["disagree"]]
     lines.append(f"| fee totals of every step agree with the floor (relative 1e-6) | "
                  f"{'; '.join(bad) if bad else 'yes, every size and step'} | {yes(not bad)} |")
@@ -135,7 +137,7 @@ def markdown(res: dict) -> str:
            f"median of {a['repeat']} runs. Growing part = the in-process run − the in-process fixed run. Peak RSS is "
            "the largest single process of a step (Prefect's API server beside `minetax run` is not added). "
            f"Prefect's database of the temporary API was created by a first run "
-           f"({s(fixed['first']['wall_s'])} s, once).\n",
+           f"({s((fixed.get('first') or {}).get('wall_s'))} s, once).\n",
            "| target (issue 15) | measured | met |", "|---|---|---|", *target_rows(res), ""]
     out += ["Results: seconds (peak RSS MB). (a) `minetax run`, temporary API; reform = `minetax compare kz-baseline "
             f"kz-fee-10` after (a); (b) the DuckDB floor; (c) pandas (skipped above {a['pandas_max']}); (d) Polars "

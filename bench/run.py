@@ -61,19 +61,33 @@ def median(runs: list[dict]) -> dict | None:
     return {**mid, "all_s": [r["wall_s"] for r in runs]}
 
 
+FAILED: dict[str, str] = {}  # "<where>: <step>" → why, for the report
+
+
+def attempt(where: str, step: str, work: Path, server: bool = False, **extra: str) -> dict | None:
+    """procs.child, but a step that fails is recorded (FAILED, shown in the report) and the benchmark goes on."""
+    try:
+        return procs.child(step, work, server, **extra)
+    except procs.StepFailed as e:
+        label = f"{where}: {step}" + (" --cluster" if "BENCH_CLUSTER" in extra else "")
+        FAILED[label] = e.reason
+        print(f"FAILED {label}: {e.reason}", flush=True)
+        return None
+
+
 def fixed_costs(tiny: Path, todo: set[str], repeat: int, pref: dict) -> dict:
     """The fixed costs on 2 farms × 1 day: in process, `minetax run` (temporary API) and the compare after it."""
-    res: dict = {"first": procs.child("cli", tiny, BENCH_FRESH="1", **pref)}  # Prefect's database: once
+    res: dict = {"first": attempt("fixed", "cli", tiny, BENCH_FRESH="1", **pref)}  # Prefect's database: once
     runs: dict[str, list[dict]] = {"pipeline": [], "cli": [], "compare": []}
     for _ in range(repeat):
         if "pipeline" in todo:
             shutil.rmtree(tiny / "home", ignore_errors=True)
-            runs["pipeline"].append(procs.child("pipeline", tiny))
+            runs["pipeline"].append(attempt("fixed", "pipeline", tiny))
         if todo & {"cli", "compare"}:
-            runs["cli"].append(procs.child("cli", tiny, BENCH_FRESH="1", **pref))
-            if "compare" in todo:
-                runs["compare"].append(procs.child("compare", tiny, **pref))
-    res.update({k: median(v) for k, v in runs.items()})
+            runs["cli"].append(cli := attempt("fixed", "cli", tiny, BENCH_FRESH="1", **pref))
+            if "compare" in todo and cli:
+                runs["compare"].append(attempt("fixed", "compare", tiny, **pref))
+    res.update({k: median([r for r in v if r]) for k, v in runs.items()})
     print("fixed", {k: v["all_s"] for k, v in res.items() if v and "all_s" in v}, flush=True)
     return res
 
@@ -96,26 +110,31 @@ def measure(size: str, work: Path, store: Path | None, todo: set[str], a: argpar
     big = sizes.nominal(size) > sizes.nominal(a.one_process_above)
     run = todo & set(ONE_PROCESS) if big else set(todo)
     res: dict = {}
+
+    def step(key: str, name: str, **extra: str) -> None:
+        if (r := attempt(size, name, w, **extra)) is not None:
+            res[key] = r
+
     if "cli" in run or "compare" in run:
-        res["cli"] = procs.child("cli", w, BENCH_FRESH="1", **pref)
-        if "compare" in run:
-            res["compare"] = procs.child("compare", w, **pref)
+        step("cli", "cli", BENCH_FRESH="1", **pref)
+        if "compare" in run and "cli" in res:
+            step("compare", "compare", **pref)
     if "pipeline" in run:
         shutil.rmtree(w / "home", ignore_errors=True)
-        res["pipeline"] = procs.child("pipeline", w)
+        step("pipeline", "pipeline")
     if "month" in run:
-        homes = [h for h, step in (("home-cli", "cli"), ("home", "pipeline")) if step in res]
+        homes = [h for h, key in (("home-cli", "cli"), ("home", "pipeline")) if key in res]
         new_month(w, d, homes)
         if "cli" in res:
-            res["cli_month"] = procs.child("cli", w, **pref)
+            step("cli_month", "cli", **pref)
         if "pipeline" in res:
-            res["month"] = procs.child("pipeline", w)
+            step("month", "pipeline")
     if "floor" in run:
-        res["floor"] = procs.child("floor", w)
+        step("floor", "floor")
     if "pandas" in run and sizes.nominal(size) <= sizes.nominal(a.pandas_max):
-        res["pandas"] = procs.child("pandas", w)
+        step("pandas", "pandas")
     if "polars" in run and sizes.nominal(size) <= sizes.nominal(a.polars_max):
-        res["polars"] = procs.child("polars", w)
+        step("polars", "polars")
     print(size, {k: (round(v["wall_s"], 1), round(v["peak_rss_mb"])) for k, v in res.items()}, flush=True)
     return {"size": size, **{k: v for k, v in d.items() if k != "month"}, "res": res, "big": big,
             "ran": sorted(run), "work": w}
@@ -129,7 +148,7 @@ def cluster_option() -> str | None:
 
 
 def server_steps(work: Path, tiny: Path, rows: list[dict], todo: set[str], repeat: int, pref: dict,
-                 workers: int) -> dict:
+                 a: argparse.Namespace) -> dict:
     """Start a Prefect server; the fixed cost against it; each size's run on a Dask cluster; stop everything."""
     out: dict = {"skipped": {}, "cluster": {}}
     why = cluster_option() if "cluster" in todo else None
@@ -142,34 +161,40 @@ def server_steps(work: Path, tiny: Path, rows: list[dict], todo: set[str], repea
     srv = {**pref, "PREFECT_API_URL": url}
     try:
         if "server" in todo:
-            out["first"] = procs.child("cli", tiny, server=True, BENCH_FRESH="1", **srv)  # the flow's first record
+            out["first"] = attempt("server", "cli", tiny, True, BENCH_FRESH="1", **srv)  # the flow's first record
             runs = []
             for _ in range(repeat):
                 before = procs.count(url, "task_runs"), procs.count(url, "flow_runs")
-                runs.append(procs.child("cli", tiny, server=True, BENCH_FRESH="1", **srv))
-                after = procs.count(url, "task_runs"), procs.count(url, "flow_runs")
-                runs[-1].update(task_runs=after[0] - before[0], flow_runs=after[1] - before[1])
+                if (r := attempt("server", "cli", tiny, True, BENCH_FRESH="1", **srv)) is not None:
+                    after = procs.count(url, "task_runs"), procs.count(url, "flow_runs")
+                    runs.append({**r, "task_runs": after[0] - before[0], "flow_runs": after[1] - before[1]})
             out["fixed"] = median(runs)
-            print("fixed on a running server", out["fixed"]["all_s"], flush=True)
+            print("fixed on a running server", out["fixed"] and out["fixed"]["all_s"], flush=True)
         for w in rows:
             if "cluster" in todo and not why and not w["big"]:
-                out["cluster"][w["size"]] = cluster_run(work, w["work"], srv, url, workers)
+                if (c := cluster_run(work, w["work"], srv, url, a.workers, a.worker_memory)) is not None:
+                    out["cluster"][w["size"]] = c
         out["server_peak_mb"] = max(svc.peaks().values(), default=0.0)
     finally:
         svc.stop()
     return out
 
 
-def cluster_run(work: Path, w: Path, srv: dict, url: str, workers: int) -> dict:
-    svcs, addr = procs.dask_cluster(work, url, workers)
+def cluster_run(work: Path, w: Path, srv: dict, url: str, workers: int, memory: str) -> dict | None:
+    svcs, addr = procs.dask_cluster(work, url, workers, memory)
     try:
         before = procs.count(url, "task_runs"), procs.count(url, "flow_runs")
-        res = procs.child("cli", w, server=True, BENCH_FRESH="1", BENCH_HOME="home-cluster", BENCH_CLUSTER=addr, **srv)
+        res = attempt(w.name, "cli", w, True, BENCH_FRESH="1", BENCH_HOME="home-cluster",
+                      BENCH_CLUSTER=addr, **srv)
+        if res is None:
+            return None
         after = procs.count(url, "task_runs"), procs.count(url, "flow_runs")
-        res.update(task_runs=after[0] - before[0], flow_runs=after[1] - before[1], address=addr, workers=workers)
+        res.update(task_runs=after[0] - before[0], flow_runs=after[1] - before[1], address=addr, workers=workers,
+                   worker_memory=memory)
         peaks = svcs[1].peaks()  # the `dask worker` command, its nannies and the worker processes
         res["worker_peak_mb"] = max(peaks.values(), default=0.0)
         res["workers_sum_mb"] = sum(peaks.values())
+        res["worker_processes"] = len(peaks)
     finally:
         for s in reversed(svcs):
             s.stop()
@@ -186,6 +211,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--polars-max", default="1B", help="largest size Polars (d) is run at")
     ap.add_argument("--one-process-above", default="100M", help="above this size only pipeline, floor, polars run")
     ap.add_argument("--workers", type=int, default=2, help="Dask workers (1 thread each) of the cluster step")
+    ap.add_argument("--worker-memory", default="3GB", help="--memory-limit of each Dask worker (README's example)")
     ap.add_argument("--data-dir", help="keep generated data here (<dir>/<size>/sample, month) and reuse it")
     ap.add_argument("--work", default="/tmp/minetax-bench", help="work folder (homes, logs; emptied per size)")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="markdown file the results are appended to")
@@ -217,8 +243,8 @@ def main() -> None:
     shutil.rmtree(work / "prefect-server", ignore_errors=True)
     fixed = fixed_costs(tiny, todo, a.repeat, pref)
     rows = [measure(s, work, store, todo, a, pref) for s in a.sizes.split(",")]
-    server = server_steps(work, tiny, rows, todo, a.repeat, pref, a.workers)
-    results = {"fixed": fixed, "rows": rows, "server": server, "args": vars(a),
+    server = server_steps(work, tiny, rows, todo, a.repeat, pref, a)
+    results = {"fixed": fixed, "rows": rows, "server": server, "args": vars(a), "failed": FAILED,
                "seconds": time.perf_counter() - t0}
     if a.json:
         Path(a.json).write_text(json.dumps(results, default=str, indent=1))

@@ -80,12 +80,18 @@ def _validation_timer() -> dict[str, float]:
 
 
 def run_stages(ctx: Any) -> list[dict]:
-    """The stages the run recorded itself (minetax.pipeline.Stage: name, seconds, and whatever else it carries,
-    e.g. a 'map' stage with its partition count and a 'reduce' stage)."""
+    """The stages the run recorded itself (minetax.pipeline.Stage: name, seconds, and whatever else it carries;
+    a dict such as estimate's `map` (tasks, run, seconds, task_seconds, rows) flattened to map_tasks, …)."""
     out = []
     for s in getattr(ctx, "stages", []) or []:
         d = dataclasses.asdict(s) if dataclasses.is_dataclass(s) else dict(vars(s))
-        out.append({k: v for k, v in d.items() if isinstance(v, int | float | str | type(None))})
+        flat: dict[str, Any] = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                flat.update({f"{k}_{kk}": vv for kk, vv in v.items() if isinstance(vv, int | float | str)})
+            elif isinstance(v, int | float | str | type(None)):
+                flat[k] = v
+        out.append(flat)
     return out
 
 
@@ -130,14 +136,18 @@ def step_pipeline(work: Path) -> dict:
 
 
 def store_size(home: Path) -> dict:
-    """What a run leaves under its home as Parquet: the readings store (minetax's default place for it,
-    home/core/energy_readings) and every Parquet file but the inputs (their raw copies, the inbox): the store and
-    any partials."""
+    """What a run leaves as Parquet in its readings store (minetax's default place for it, home/core/energy_readings):
+    the readings (bucket=B/ym=YYYYMM/ folders: files, bytes, partitions) and the map's partials (_partials/); and
+    every Parquet file under the home but the inputs (their raw copies, the inbox)."""
     inputs = (home / "raw", home / "inbox")
     files = [p for p in home.rglob("*.parquet") if p.is_file() and not any(p.is_relative_to(d) for d in inputs)]
-    store = [p for p in files if p.is_relative_to(home / "core" / "energy_readings")]
+    store = home / "core" / "energy_readings"
+    readings = [p for p in files if p.is_relative_to(store) and p.parent.name.startswith("ym=")]
+    partials = [p for p in files if p.is_relative_to(store / "_partials")]
     return {"parquet_files": len(files), "parquet_bytes": sum(p.stat().st_size for p in files),
-            "store_files": len(store), "store_bytes": sum(p.stat().st_size for p in store)}
+            "store_files": len(readings), "store_bytes": sum(p.stat().st_size for p in readings),
+            "store_partitions": len({p.parent for p in readings}), "partial_files": len(partials),
+            "partial_bytes": sum(p.stat().st_size for p in partials)}
 
 
 # ---------------------------------------------------------------------------------------------------- baselines
