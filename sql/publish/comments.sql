@@ -483,3 +483,17 @@ COMMENT ON COLUMN forecast_backtest_scores.data_cut IS 'last network day of the 
 COMMENT ON COLUMN forecast_backtest_scores.seed IS 'random seed (same seed, same numbers)';
 COMMENT ON COLUMN forecast_backtest_scores.runs IS 'Monte Carlo draws';
 COMMENT ON COLUMN forecast_backtest_scores.run_id IS 'the forecast or backtest run (runs.run_id) that recorded these figures';
+COMMENT ON VIEW forecast_runs IS 'Succeeded forecast and backtest runs: data cut, seed, runs and model settings that produced the forecast views (issue 18).';
+COMMENT ON COLUMN forecast_runs.forecast_id IS 'forecast file (schemes/forecasts/<id>.yaml); <id>+paths for a forecast under CSV paths';
+COMMENT ON COLUMN forecast_runs.run_id IS 'the run (runs.run_id)';
+COMMENT ON COLUMN forecast_runs.run_kind IS 'forecast (minetax forecast) or backtest (minetax forecast backtest)';
+COMMENT ON COLUMN forecast_runs.data_cut IS 'last network day of the warehouse history the run read';
+COMMENT ON COLUMN forecast_runs.seed IS 'random seed (same seed, same numbers)';
+COMMENT ON COLUMN forecast_runs.runs IS 'Monte Carlo draws (per origin for a backtest)';
+COMMENT ON COLUMN forecast_runs.to_year IS 'last forecast year (NULL for a backtest)';
+COMMENT ON COLUMN forecast_runs.compared_with IS 'forecast subtracted draw by draw (NULL: none)';
+COMMENT ON COLUMN forecast_runs.network_model IS 'network hashrate model: feedback, given, fitted or path (NULL for a backtest)';
+COMMENT ON COLUMN forecast_runs.lag_months IS 'feedback model: months between revenue over cost and the hashrate response';
+COMMENT ON COLUMN forecast_runs.smooth_months IS 'feedback model: months of the trailing mean of revenue over cost';
+COMMENT ON COLUMN forecast_runs.csv_paths IS 'price or capacity paths given as CSV (JSON: the forecast-file sections they replaced), NULL if none';
+COMMENT ON COLUMN forecast_runs.started_at IS 'when the run started';

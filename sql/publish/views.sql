@@ -301,3 +301,18 @@ SELECT r.forecast_id, s.x.model, s.x.measure, s.x.horizon, s.x.n, s.x.mdape_pct,
 FROM r, unnest(from_json(r.parameters->'$.backtest.scores', '[{"model": "VARCHAR", "measure": "VARCHAR",
     "horizon": "INTEGER", "n": "INTEGER", "mdape_pct": "DOUBLE", "coverage_pct": "DOUBLE"}]')) AS s(x)
 ORDER BY r.forecast_id, s.x.measure, s.x.horizon, s.x.model;
+
+-- forecast_runs: one row per succeeded forecast or backtest run: what produced the forecast views (data cut, seed,
+-- runs, network model, lag and smoothing, CSV paths given).
+CREATE VIEW forecast_runs AS
+SELECT replace(scenario_id, 'forecast:', '') AS forecast_id, run_id,
+       CASE WHEN json_exists(parameters, '$.backtest') THEN 'backtest' ELSE 'forecast' END AS run_kind,
+       CAST(parameters->>'$.history_last_day' AS DATE) AS data_cut, CAST(parameters->>'$.seed' AS BIGINT) AS seed,
+       CAST(parameters->>'$.runs' AS INTEGER) AS runs, CAST(parameters->>'$.to' AS INTEGER) AS to_year,
+       parameters->>'$.compare' AS compared_with, parameters->>'$.fit.network_model' AS network_model,
+       CAST(parameters->>'$.fit.lag_months' AS INTEGER) AS lag_months,
+       CAST(parameters->>'$.fit.smooth_months' AS INTEGER) AS smooth_months,
+       CAST(parameters->'$.overrides' AS VARCHAR) AS csv_paths, started_at
+FROM runs
+WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded'
+ORDER BY started_at;
