@@ -1,12 +1,15 @@
 -- model: window_readings (temp view)
 -- grain: farm × interval
 -- units: energy kWh; price KZT/kWh
--- reads: core.readings_of
+-- reads: window_registered, core.energy_readings_replaced
 -- recompute: per run (the months the run recomputes)
--- params: $segments (literal: the segment files that may hold readings starting in the window)
--- core.energy_readings restricted to the segments whose listed time range overlaps the months a run recomputes
--- (minetax.load.segments.window_view), so a run recomputing one new month reads that month's file, not three
--- years of readings whose row groups (one farm each, over all years) min/max pruning cannot skip. Read by
--- sql/model/farm_month.sql.
+-- params: none
+-- core.energy_readings restricted to the partitions of the months a run recomputes (minetax.load.segments.
+-- window_view registers their files as window_registered: read_parquet for a folder store, Arrow for an object
+-- store), less the readings later files replaced. Read by model files that need readings themselves; the
+-- farm × day energy comes from the map's partials (sql/map/).
 CREATE OR REPLACE TEMP VIEW window_readings AS
-SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh, segment FROM core.readings_of($segments);
+SELECT r.farm_id, r.ts_start, r.ts_end, r.kwh, r.price_kzt_per_kwh, r.segment
+FROM window_registered r
+ANTI JOIN core.energy_readings_replaced x
+       ON x.farm_id = r.farm_id AND x.ts_start = r.ts_start AND x.segment = r.segment;
