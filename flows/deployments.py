@@ -23,6 +23,16 @@ def parameters(settings: Settings, scenario: str) -> dict:
             "schemes_dir": str(settings.schemes_dir)}
 
 
+def environment(settings: Settings) -> dict[str, str]:
+    """The settings a flow reads from the environment (Settings.make): the Dask cluster and the readings store.
+    A deployment on a work pool carries them as job variables; `minetax serve` has them in its own environment,
+    which the runs it starts inherit."""
+    from minetax.config import CLUSTER_ENV, READINGS_STORE_ENV
+
+    found = {CLUSTER_ENV: settings.cluster, READINGS_STORE_ENV: settings.readings_store}
+    return {name: value for name, value in found.items() if value}
+
+
 def specs(settings: Settings, scenario: str, url: str | None) -> list[tuple]:
     """(flow, entrypoint, name, cron, parameters, description) of each deployment."""
     p = parameters(settings, scenario)
@@ -59,5 +69,6 @@ def to_work_pool(settings: Settings, scenario: str, pool: str, url: str | None =
         if isinstance(remote, Coroutine):  # async-compatible: called from sync code, it returns the flow itself
             raise TypeError("Flow.from_source returned a coroutine in synchronous code")
         ids.append(str(remote.deploy(name=name, work_pool_name=pool, schedules=[Cron(cron, timezone=TIMEZONE)],
-                                     parameters=params, description=text, tags=["minetax"], print_next_steps=False)))
+                                     parameters=params, description=text, tags=["minetax"], print_next_steps=False,
+                                     job_variables={"env": environment(settings)})))
     return ids

@@ -120,6 +120,7 @@ CREATE TABLE IF NOT EXISTS core.farms (
     connection VARCHAR, metered BOOLEAN, licensed BOOLEAN, capacity_mw DOUBLE,
     commissioned_on DATE, decommissioned_on DATE
 );
+ALTER TABLE core.farms ADD COLUMN IF NOT EXISTS taxpayer_id VARCHAR;  -- farms of one taxpayer (NULL: its own)
 -- Meter readings are the one large input (100M rows and more): they stay in Parquet files ("segments": the
 -- raw copy of a loaded file when it is already typed, else a typed copy), listed here. core.energy_readings
 -- is a view over them (sql/core/energy_readings.sql); a reading replaced by a later file is listed in
@@ -183,6 +184,18 @@ CREATE TABLE IF NOT EXISTS tax.rate_rules (
     status VARCHAR,
     reference VARCHAR
 );
+-- issue 17: how an override meets the bracket (combine: replace | highest); marginal bands on the taxpayer's
+-- kWh so far in the tax period (kind band); time-of-use periods (kind period: local hours 0-23, months 1-12);
+-- suspension windows (kind suspension: days, regions); the scheme's readings of open points (kind reading).
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS combine VARCHAR;
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS volume_lo_kwh DOUBLE;
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS volume_hi_kwh DOUBLE;
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS when_hours INTEGER[];
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS when_months INTEGER[];
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS window_from DATE;
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS window_to DATE;
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS when_region VARCHAR[];
+ALTER TABLE tax.rate_rules ADD COLUMN IF NOT EXISTS reading_choice VARCHAR;
 
 -- model.farm_month: scenario × farm × calendar month (see sql/model/farm_month.sql). *_low/*_high: the
 -- band where an input is estimated (unmetered energy, implied hashrate); equal to central where measured.
@@ -195,6 +208,17 @@ CREATE TABLE IF NOT EXISTS model.farm_month (
     btc_mined DOUBLE, btc_mined_low DOUBLE, btc_mined_high DOUBLE,
     mined_value_usd DOUBLE, mined_value_kzt DOUBLE, mined_value_low_kzt DOUBLE, mined_value_high_kzt DOUBLE,
     PRIMARY KEY (scenario_id, farm_id, month)
+);
+
+-- model.farm_month_hour: scenario × farm × month × local hour of the day 0-23 (sql/model/farm_month_hour.sql);
+-- model.farm_day_energy: scenario × farm × day. kWh and KZT from the readings, for time-of-use and suspensions.
+CREATE TABLE IF NOT EXISTS model.farm_month_hour (
+    run_id VARCHAR, scenario_id VARCHAR, farm_id VARCHAR, month DATE, hour INTEGER, energy_kwh DOUBLE,
+    cost_kzt DOUBLE, PRIMARY KEY (scenario_id, farm_id, month, hour)
+);
+CREATE TABLE IF NOT EXISTS model.farm_day_energy (
+    run_id VARCHAR, scenario_id VARCHAR, farm_id VARCHAR, day DATE, energy_kwh DOUBLE, cost_kzt DOUBLE,
+    PRIMARY KEY (scenario_id, farm_id, day)
 );
 
 -- model.country_month: top-down, scenario × country × month (sql/model/country_month.sql). 'World' = the

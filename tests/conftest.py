@@ -311,3 +311,68 @@ def s3_server(tmp_path_factory):
     finally:
         stop_process(proc)
         log.close()
+
+
+class DaskCluster:
+    """A running Dask cluster: `dask scheduler` and one `dask worker --nworkers 2` (two worker processes, each under
+    its nanny, which starts a new one if a worker dies), all on 127.0.0.1, the workers reporting to the session's
+    Prefect server. `seconds`: how long it took to start."""
+
+    def __init__(self, address: str, env: dict, log: Path, client, seconds: float):
+        self.address = address
+        self.env = env  # the workers' environment (PREFECT_API_URL of the prefect_server fixture)
+        self.log = log  # the workers' output (their nannies' and their own log lines)
+        self.client = client  # a distributed.Client of the test process
+        self.seconds = seconds
+
+    def worker_pids(self) -> dict[str, int]:
+        """{worker address: its process id} of the workers the scheduler knows now (each one asked)."""
+        return dict(self.client.run(os.getpid))
+
+    def kill_worker(self, address: str | None = None) -> int:
+        """kill -9 one worker process (the given one, else the first); its nanny starts a new one. Returns its PID."""
+        import signal
+
+        pids = self.worker_pids()
+        pid = pids[address] if address else pids[sorted(pids)[0]]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_for_workers(self, n: int = 2, seconds: float = 120) -> None:
+        self.client.wait_for_workers(n, timeout=seconds)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(prefect_server, tmp_path_factory):
+    """A real Dask cluster on 127.0.0.1 at free ports (dashboards off): a scheduler and one `dask worker` process
+    with two worker processes of one thread and a 3 GB memory limit each, in this environment (the checkout is
+    importable: the editable install puts it on sys.path), with PREFECT_API_URL of the prefect_server fixture and
+    Prefect's INFO log lines in `.log`. Ready once the scheduler reports both workers; stopped by PID at the end."""
+    import distributed
+
+    url, server_env, _, _ = prefect_server
+    base = tmp_path_factory.mktemp("dask")
+    env = {**os.environ, "PREFECT_API_URL": url, "PREFECT_HOME": str(base / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false"}
+    dask = str(Path(sys.executable).parent / "dask")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    t0 = time.perf_counter()
+    procs, logs = [], [open(base / "scheduler.log", "w"), open(base / "workers.log", "w")]
+    client = None
+    try:
+        procs.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                       "--no-dashboard"], env=env, stdout=logs[0], stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "2",
+                                       "--nthreads", "1", "--memory-limit", "3GB", "--no-dashboard"], env=env,
+                                      stdout=logs[1], stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        client = distributed.Client(address, timeout=120, set_as_default=False)
+        client.wait_for_workers(2, timeout=180)
+        yield DaskCluster(address, env, base / "workers.log", client, time.perf_counter() - t0)
+    finally:
+        if client is not None:
+            client.close()
+        for proc in reversed(procs):  # the workers (their nannies stop them), then the scheduler
+            stop_process(proc, 30)
+        for log in logs:
+            log.close()

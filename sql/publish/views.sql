@@ -87,7 +87,7 @@ WITH scenario_schemes AS (
     FROM estimates GROUP BY ALL
 )
 SELECT s.scenario_id, r.scheme_id, s.family, r.valid_from, r.valid_to, r.kind, r.name, r.price_lo, r.price_hi,
-       r.rate, s.rate_unit, r.status,
+       r.rate, s.rate_unit, r.status, r.combine, r.reading_choice,
        nullif(trim(regexp_replace(r.reference, '\s*<[^<>]*>\s*$', '')), '') AS reference_title,
        nullif(regexp_extract(r.reference, '<([^<>]*)>\s*$', 1), '') AS reference_url,
        r.scheme_version
@@ -186,3 +186,59 @@ final AS (
 )
 SELECT scenario_id, assumption, valid_from, low, central, high, unit, setting, source, description, run_id
 FROM final ORDER BY scenario_id, position, valid_from NULLS FIRST;
+
+-- forecast_parameters, forecast_tornado, forecast_backtest, forecast_backtest_scores (issue 18): what the latest
+-- succeeded forecast or backtest run of each forecast recorded in runs.parameters (data cut, seed, runs with it).
+CREATE VIEW forecast_parameters AS
+WITH r AS (
+    SELECT run_id, replace(scenario_id, 'forecast:', '') AS forecast_id, started_at, parameters FROM runs
+    WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded' AND json_exists(parameters, '$.fit.params')
+    QUALIFY row_number() OVER (PARTITION BY forecast_id ORDER BY started_at DESC) = 1
+)
+SELECT r.forecast_id, p.name AS parameter, p.value AS estimate, p.se AS std_error, p.n AS observations, p.unit,
+       p.meaning, CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
+       CAST(r.parameters->>'$.seed' AS BIGINT) AS seed, CAST(r.parameters->>'$.runs' AS INTEGER) AS runs, r.run_id
+FROM r, unnest(from_json(r.parameters->'$.fit.params', '[{"name": "VARCHAR", "value": "DOUBLE", "se": "DOUBLE",
+    "n": "INTEGER", "unit": "VARCHAR", "meaning": "VARCHAR"}]')) AS t(p)
+ORDER BY r.forecast_id, p.name;
+
+CREATE VIEW forecast_tornado AS
+WITH r AS (
+    SELECT run_id, replace(scenario_id, 'forecast:', '') AS forecast_id, started_at, parameters FROM runs
+    WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded' AND json_exists(parameters, '$.tornado')
+    QUALIFY row_number() OVER (PARTITION BY forecast_id ORDER BY started_at DESC) = 1
+)
+SELECT r.forecast_id, t.a.assumption, t.a.year, t.a.low, t.a.high, t.a.p50_low_kzt, t.a.p50_base_kzt,
+       t.a.p50_high_kzt, t.a.swing_kzt, CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
+       CAST(r.parameters->>'$.seed' AS BIGINT) AS seed, CAST(r.parameters->>'$.runs' AS INTEGER) AS runs, r.run_id
+FROM r, unnest(from_json(r.parameters->'$.tornado', '[{"assumption": "VARCHAR", "year": "INTEGER", "low": "DOUBLE",
+    "high": "DOUBLE", "p50_low_kzt": "DOUBLE", "p50_base_kzt": "DOUBLE", "p50_high_kzt": "DOUBLE",
+    "swing_kzt": "DOUBLE"}]')) AS t(a)
+ORDER BY r.forecast_id, t.a.swing_kzt DESC;
+
+CREATE VIEW forecast_backtest AS
+WITH r AS (
+    SELECT run_id, replace(scenario_id, 'forecast:', '') AS forecast_id, started_at, parameters FROM runs
+    WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded' AND json_exists(parameters, '$.backtest')
+    QUALIFY row_number() OVER (PARTITION BY forecast_id ORDER BY started_at DESC) = 1
+)
+SELECT r.forecast_id, b.x.origin, b.x.horizon, b.x.year, b.x.model, b.x.measure, b.x.p10, b.x.p50, b.x.p90,
+       b.x.actual, b.x.ape, b.x.inside, CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
+       CAST(r.parameters->>'$.seed' AS BIGINT) AS seed, CAST(r.parameters->>'$.runs' AS INTEGER) AS runs, r.run_id
+FROM r, unnest(from_json(r.parameters->'$.backtest.rows', '[{"origin": "INTEGER", "horizon": "INTEGER",
+    "year": "INTEGER", "model": "VARCHAR", "measure": "VARCHAR", "p10": "DOUBLE", "p50": "DOUBLE", "p90": "DOUBLE",
+    "actual": "DOUBLE", "ape": "DOUBLE", "inside": "BOOLEAN"}]')) AS b(x)
+ORDER BY r.forecast_id, b.x.measure, b.x.model, b.x.origin, b.x.horizon;
+
+CREATE VIEW forecast_backtest_scores AS
+WITH r AS (
+    SELECT run_id, replace(scenario_id, 'forecast:', '') AS forecast_id, started_at, parameters FROM runs
+    WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded' AND json_exists(parameters, '$.backtest')
+    QUALIFY row_number() OVER (PARTITION BY forecast_id ORDER BY started_at DESC) = 1
+)
+SELECT r.forecast_id, s.x.model, s.x.measure, s.x.horizon, s.x.n, s.x.mdape_pct, s.x.coverage_pct,
+       CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
+       CAST(r.parameters->>'$.seed' AS BIGINT) AS seed, CAST(r.parameters->>'$.runs' AS INTEGER) AS runs, r.run_id
+FROM r, unnest(from_json(r.parameters->'$.backtest.scores', '[{"model": "VARCHAR", "measure": "VARCHAR",
+    "horizon": "INTEGER", "n": "INTEGER", "mdape_pct": "DOUBLE", "coverage_pct": "DOUBLE"}]')) AS s(x)
+ORDER BY r.forecast_id, s.x.measure, s.x.horizon, s.x.model;

@@ -23,6 +23,7 @@ WITH typed AS (
         TRY_CAST(capacity_mw AS DOUBLE) AS capacity_mw,
         TRY_CAST(commissioned_on AS DATE) AS commissioned_on,
         TRY_CAST(nullif(trim(CAST(decommissioned_on AS VARCHAR)), '') AS DATE) AS decommissioned_on,
+        nullif(trim(CAST(taxpayer_id AS VARCHAR)), '') AS taxpayer_id,  -- optional column: NULL = the farm itself
         (nullif(trim(CAST(decommissioned_on AS VARCHAR)), '') IS NULL
             OR TRY_CAST(nullif(trim(CAST(decommissioned_on AS VARCHAR)), '') AS DATE) IS NOT NULL)
             AS decommissioned_on_parses_ok,

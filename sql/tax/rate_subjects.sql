@@ -11,6 +11,10 @@
 -- it to the scheme's $price_decimals); NULL where the period has no consumption at a known price.
 -- categories_known: whether the category columns describe the subject; where false (the top-down country)
 -- no override or exemption can apply, only the price brackets.
+-- Issue 17: region (suspension windows); taxpayer_id, volume_before_kwh (the taxpayer's kWh in the tax period
+-- before `month`) and volume_kwh (its kWh in `month`) for marginal bands (NULL: 'no volume'); hour_kwh (kWh by
+-- local hour of the day, 24 values; NULL: a flat load) for time-of-use periods; day_kwh (kWh by day of the month;
+-- NULL: flat over the month's days) for suspension windows.
 CREATE OR REPLACE TEMP TABLE rate_subjects (
     scenario_id VARCHAR,
     subject_kind VARCHAR,
@@ -23,5 +27,11 @@ CREATE OR REPLACE TEMP TABLE rate_subjects (
     metered BOOLEAN,
     licensed BOOLEAN,
     capacity_mw DOUBLE,
-    categories_known BOOLEAN
+    categories_known BOOLEAN,
+    region VARCHAR,
+    taxpayer_id VARCHAR,
+    volume_before_kwh DOUBLE,
+    volume_kwh DOUBLE,
+    hour_kwh DOUBLE[],
+    day_kwh DOUBLE[]
 );

@@ -47,6 +47,8 @@ EXPECTATIONS_DIR = RESOURCES / "expectations"
 DEFAULT_DATA_DIR = RESOURCES / "data"
 
 DEFAULT_SCENARIO = "kz-baseline"
+CLUSTER_ENV = "MINETAX_CLUSTER"  # Settings.cluster when --cluster is not given
+READINGS_STORE_ENV = "MINETAX_READINGS_STORE"  # Settings.readings_store when --readings-store is not given
 
 
 def default_home() -> Path:
@@ -65,14 +67,24 @@ class Settings:
     home: Path
     data_dir: Path = DEFAULT_DATA_DIR
     schemes_dir: Path = SCHEMES_DIR  # scheme files; scenarios in its scenarios/ subfolder
+    # Dask scheduler address (tcp://HOST:PORT) that runs the map tasks; None: in this process (flows/executors.py)
+    cluster: str | None = None
+    # where loaded readings are kept: a folder or s3://bucket/prefix (minetax.storage); None: MINETAX_HOME/core/
+    # energy_readings
+    readings_store: str | None = None
 
     @classmethod
     def make(cls, home: str | Path | None = None, data_dir: str | Path | None = None,
-             schemes_dir: str | Path | None = None) -> Settings:
+             schemes_dir: str | Path | None = None, cluster: str | None = None,
+             readings_store: str | None = None) -> Settings:
+        """Settings from arguments; each one not given from its environment variable (MINETAX_HOME, MINETAX_CLUSTER,
+        MINETAX_READINGS_STORE), else its default."""
         h = Path(home).expanduser() if home else default_home()
         d = Path(data_dir).expanduser() if data_dir else DEFAULT_DATA_DIR
         s = Path(schemes_dir).expanduser() if schemes_dir else SCHEMES_DIR
-        return cls(home=h.resolve(), data_dir=d.resolve(), schemes_dir=s.resolve())
+        return cls(home=h.resolve(), data_dir=d.resolve(), schemes_dir=s.resolve(),
+                   cluster=(cluster or os.environ.get(CLUSTER_ENV) or "").strip() or None,
+                   readings_store=(readings_store or os.environ.get(READINGS_STORE_ENV) or "").strip() or None)
 
     @property
     def scenarios_dir(self) -> Path:

@@ -129,7 +129,7 @@ STRICT = {  # mutation -> (key the message names, rule)
     "misspelt bracket key": (lambda d: _brackets_2023(d)[0].__setitem__("inclusiv", True), "bracket 1",
                              "unknown key 'inclusiv' (allowed: inclusive, rate, up_to)"),
     "unknown override key": (lambda d: _override_2023(d).__setitem__("rates", 3), "unmetered",
-                             "unknown key 'rates' (allowed: name, rate, when)"),
+                             "unknown key 'rates' (allowed: name, rate, reading, when)"),
     "empty condition list": (lambda d: _override_2023(d)["when"].__setitem__("connection", []), "when.connection",
                              "must be a list of"),
     "misspelt parameter unit": (lambda d: d["parameters"]["brackets"].__setitem__("unit", "KZT/kwh"),

@@ -1,8 +1,10 @@
-"""The `forecast` command: revenue for future budget years, P10/P50/P90, from the forecast engine."""
+"""The `forecast` command: revenue for future budget years, P10/P50/P90, from the forecast engine; `forecast
+backtest`: the rolling-origin backtest against the naive baselines."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,31 +14,39 @@ from minetax.cli.common import HomeOpt, console
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.errors import MinetaxError
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def forecast(scenario: Annotated[str, typer.Option(help="forecast file schemes/forecasts/<id>.yaml")]
-             = DEFAULT_SCENARIO,
-             to: Annotated[int, typer.Option("--to", help="last forecast year")] = 2030,
-             runs: Annotated[int, typer.Option(help="Monte Carlo draws")] = 2000,
-             seed: Annotated[int, typer.Option(help="random seed (same seed, same numbers)")] = 7,
-             compare: Annotated[str | None, typer.Option("--compare", help="forecast to subtract, draw by draw")]
-             = None,
-             home: HomeOpt = None) -> None:
-    """Forecast revenue for future budget years: P10/P50/P90 by scheme and year, and 1/3/5-year windows, from the
-    validated history the last `minetax run` left in the warehouse (run it first)."""
-    from minetax.forecast.store import run_forecast
+MEASURE_NAMES = {"network_hashrate_ths": "network hashrate", "fee_base_gwh": "fee base GWh (sample)",
+                 "fee_revenue_kzt": "fee KZT (sample)"}
+
+
+def _check(runs: int, *ids: str | None) -> None:
     from minetax.tax.schemes import check_id
 
-    for v in (scenario, compare):
+    for v in ids:
         if v is not None:
             check_id("forecast", v)
     if not 1 <= runs <= 100_000:
         raise MinetaxError("--runs must be between 1 and 100000")
-    settings = Settings.make(home)
-    with console.status(Text(f"simulating {runs} draws of {scenario} to {to}…")):
-        run_id, by_year, windows = run_forecast(settings, scenario, to, runs, seed, compare)
-    what = f"{scenario} minus {compare}" if compare else scenario
-    t = Table("scheme", "year", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT",
-              title=f"Forecast {what} — {runs} draws, seed {seed}, run {run_id}")
+
+
+def print_fit(fit: dict) -> None:
+    """The estimated parameters with their standard errors (feedback model), or the naive model's fit."""
+    if fit.get("params"):
+        t = Table("parameter", "estimate", "std. error", "n", "unit", "meaning",
+                  title=f"Network model: {fit.get('network_model')} (estimated on the warehouse's history; drawn per "
+                        f"run)")
+        for p in fit["params"]:
+            t.add_row(p["name"], f"{p['value']:.4g}", f"{p['se']:.2g}", str(p["n"]), p["unit"], p["meaning"])
+        console.print(t)
+    price = {k: v for k, v in fit.items() if k.startswith("price_")}
+    if price:
+        console.print("price: " + ", ".join(f"{k} {v:.4g}" for k, v in price.items()))
+
+
+def _print_tables(by_year: pd.DataFrame, windows: pd.DataFrame, title: str) -> None:
+    t = Table("scheme", "year", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT", title=title)
     for r in by_year.itertuples():
         t.add_row(r.scheme, str(r.year), *(f"{v / 1e9:,.2f}" for v in (r.p10, r.p50, r.p90, r.mean)),
                   style="bold" if r.scheme == "all schemes" else None)
@@ -47,10 +57,99 @@ def forecast(scenario: Annotated[str, typer.Option(help="forecast file schemes/f
         t.add_row(r.scheme, f"{r.window_years} y", f"{r.first_year}–{r.last_year}",
                   *(f"{v / 1e9:,.2f}" for v in (r.p10, r.p50, r.p90, r.mean)))
     console.print(t)
-    console.print(f"history: the warehouse as the last run left it (network days up to "
+
+
+def _print_tornado(tor: pd.DataFrame) -> None:
+    t = Table("assumption", "low", "high", "P50 at low bn KZT", "P50 bn KZT", "P50 at high bn KZT", "swing bn KZT",
+              title=f"Tornado: P50 revenue {int(tor.year.iloc[0])}, all schemes, each assumption over its stated range")
+    for r in tor.itertuples():
+        t.add_row(r.assumption, f"{r.low:g}", f"{r.high:g}", *(f"{v / 1e9:,.2f}" for v in (
+            r.p50_low_kzt, r.p50_base_kzt, r.p50_high_kzt, r.swing_kzt)))
+    console.print(t)
+
+
+def forecast(ctx: typer.Context,
+             scenario: Annotated[str, typer.Option(help="forecast file schemes/forecasts/<id>.yaml")]
+             = DEFAULT_SCENARIO,
+             to: Annotated[int, typer.Option("--to", help="last forecast year")] = 2030,
+             runs: Annotated[int, typer.Option(help="Monte Carlo draws")] = 2000,
+             seed: Annotated[int, typer.Option(help="random seed (same seed, same numbers)")] = 7,
+             compare: Annotated[str | None, typer.Option("--compare", help="forecast to subtract, draw by draw")]
+             = None,
+             price_csv: Annotated[Path | None, typer.Option("--price-csv", help="CSV year,price_usd: the BTC price "
+                                                            "path to forecast under (replaces the price model)")]
+             = None,
+             capacity_csv: Annotated[Path | None, typer.Option("--capacity-csv", help="CSV year,capacity_mw: the "
+                                                               "licensed capacity path (replaces the file's)")]
+             = None,
+             home: HomeOpt = None) -> None:
+    """Forecast revenue for future budget years: P10/P50/P90 by scheme and year, 1/3/5-year windows, the network
+    model's parameters and the tornado table, from the validated history the last `minetax run` left in the
+    warehouse (run it first). `minetax forecast backtest`: the rolling-origin backtest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from minetax.forecast.store import run_forecast
+    from minetax.forecast.user_paths import overrides
+
+    _check(runs, scenario, compare)
+    settings = Settings.make(home)
+    over = overrides(price_csv, capacity_csv) or None
+    with console.status(Text(f"simulating {runs} draws of {scenario} to {to}…")):
+        run_id, by_year, windows = run_forecast(settings, scenario, to, runs, seed, compare, over)
+    what = f"{scenario} minus {compare}" if compare else scenario
+    given = "".join(f", {k} path from {v}" for k, v in (("price", price_csv), ("capacity", capacity_csv)) if v)
+    _print_tables(by_year, windows, f"Forecast {what} — {runs} draws, seed {seed}, run {run_id}{given}")
+    print_fit(by_year.attrs.get("fit") or {})
+    if by_year.attrs.get("tornado") is not None:
+        _print_tornado(by_year.attrs["tornado"])
+    console.print(f"history: the warehouse as the last run left it (data cut: network days up to "
                   f"{by_year.attrs.get('history_last_day')})")
-    console.print(f"published: {settings.published_path} (forecast_by_year, forecast_budget_window)")
+    console.print(f"published: {settings.published_path} (forecast_by_year, forecast_budget_window, "
+                  f"forecast_parameters, forecast_tornado)")
+
+
+def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backtest")] = DEFAULT_SCENARIO,
+             naive: Annotated[str, typer.Option(help="naive forecast file to compare ('' for none)")] = "kz-naive",
+             runs: Annotated[int, typer.Option(help="Monte Carlo draws per origin")] = 1000,
+             seed: Annotated[int, typer.Option(help="random seed")] = 7,
+             first: Annotated[int, typer.Option("--first", help="first origin (end of that year)")] = 2018,
+             last: Annotated[int, typer.Option("--last", help="last origin (end of that year)")] = 2024,
+             home: HomeOpt = None) -> None:
+    """Rolling-origin backtest: at the end of each year first..last, forecast 1-3 years ahead with only the data
+    up to then; MdAPE of P50 and P10-P90 coverage for the network hashrate and the sample's fee base and fee,
+    against the naive forecast and "no change"."""
+    from minetax.forecast.store import run_backtest
+
+    _check(runs, scenario, naive or None)
+    if first > last:
+        raise MinetaxError(f"--first {first} is after --last {last}")
+    settings = Settings.make(home)
+    with console.status(Text(f"backtesting {scenario} from origins {first}..{last}…")):
+        run_id, bt = run_backtest(settings, scenario, naive or None, runs, seed, list(range(first, last + 1)),
+                                  [1, 2, 3])
+    sc = bt["scores"]
+    t = Table("measure", "horizon", *(f"{m} {k}" for m in sc.model.unique() for k in ("MdAPE %", "cover %")),
+              title=f"Backtest {scenario} — origins {first}..{last}, {runs} draws, seed {seed}, run {run_id} "
+                    f"(coverage: share of actuals inside P10-P90, nominal 80%)")
+    for (measure, h), g in sc.groupby(["measure", "horizon"], sort=False):
+        cells = []
+        for m in sc.model.unique():
+            r = g[g.model == m]
+            cells += [_pct(r.mdape_pct), _pct(r.coverage_pct)] if len(r) else ["", ""]
+        t.add_row(MEASURE_NAMES.get(measure, measure), f"{h} y (n={int(g.n.max())})", *cells)
+    console.print(t)
+    for note in bt["notes"]:
+        console.print(f"note: {note}")
+    console.print(f"published: {settings.published_path} (forecast_backtest, forecast_backtest_scores)")
+
+
+def _pct(s: pd.Series) -> str:
+    v = s.iloc[0]
+    return "n/a" if v is None or v != v else f"{v:.1f}"
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(forecast)
+    group = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+    group.callback()(forecast)
+    group.command("backtest")(backtest)
+    app.add_typer(group, name="forecast")

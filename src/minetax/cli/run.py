@@ -21,12 +21,19 @@ from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.errors import MinetaxError, explain
 
 ScenarioOpt = Annotated[str, typer.Option(help="scenario id (schemes/scenarios/<id>.yaml)")]
+ClusterOpt = Annotated[str | None, typer.Option(
+    "--cluster", help="run the map tasks on this Dask scheduler, tcp://HOST:PORT (default: $MINETAX_CLUSTER, else in "
+    "this process); needs a Prefect server at $PREFECT_API_URL")]
+ReadingsStoreOpt = Annotated[str | None, typer.Option(
+    "--readings-store", help="where loaded readings are kept: a folder or s3://bucket/prefix (default: "
+    "$MINETAX_READINGS_STORE, else MINETAX_HOME/core/energy_readings)")]
 
 
 def run(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
-        scenario: ScenarioOpt = DEFAULT_SCENARIO) -> None:
+        scenario: ScenarioOpt = DEFAULT_SCENARIO, cluster: ClusterOpt = None,
+        readings_store: ReadingsStoreOpt = None) -> None:
     """Load, validate, estimate and publish (the main job), then print a revenue summary."""
-    settings = Settings.make(home, data_dir, schemes_dir)
+    settings = Settings.make(home, data_dir, schemes_dir, cluster, readings_store)
     t0 = time.perf_counter()
     out = run_scenario(settings, scenario)
     print_summary(settings, out, time.perf_counter() - t0)
@@ -37,6 +44,7 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
     from minetax.tax.schemes import load_scenario
 
     load_scenario(scenario, settings.scenarios_dir, settings.schemes_dir)  # refused before Prefect starts
+    check_execution(settings)
     settings.ensure()
     prefect_env(settings)
     _check_writable(settings.home)
@@ -65,6 +73,30 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
         _raise_failure(exc, settings.home)
     result: dict[str, Any] = state.result()
     return result
+
+
+def check_execution(settings: Settings, scheduler: bool = True) -> None:
+    """Refuse a bad --cluster or --readings-store at once, before Prefect starts (flows/executors.py; the store is
+    opened: a missing bucket or an unreachable endpoint is said now); then export both for the flows, which read
+    them from the environment through Settings.make (also in the subprocesses a served deployment starts).
+    scheduler: also require the Dask scheduler to answer now (not for a deployment registered for later)."""
+    import os
+
+    from minetax.config import CLUSTER_ENV, READINGS_STORE_ENV
+
+    if settings.cluster:
+        from flows import executors
+
+        if scheduler:
+            executors.require_server(settings)
+        else:
+            executors.check_address(settings.cluster)
+        os.environ[CLUSTER_ENV] = settings.cluster
+    if settings.readings_store:
+        from minetax.storage import Store
+
+        Store.open(settings.readings_store)
+        os.environ[READINGS_STORE_ENV] = settings.readings_store
 
 
 def _validation_page(settings: Settings) -> Path | None:

@@ -10,6 +10,7 @@ import typer
 from rich.text import Text
 
 from minetax.cli.common import DataOpt, HomeOpt, SchemesOpt, console, err, prefect_env
+from minetax.cli.run import ClusterOpt, ReadingsStoreOpt, check_execution
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.errors import MinetaxError
 
@@ -33,10 +34,12 @@ def _interrupt(*_: object) -> NoReturn:
 def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
           scenario: ScenarioOpt = DEFAULT_SCENARIO, url: UrlOpt = None,
           pause_on_exit: Annotated[bool, typer.Option(help="pause the schedules when serve stops "
-                                                      "(Prefect's default)")] = True) -> None:
+                                                      "(Prefect's default)")] = True,
+          cluster: ClusterOpt = None, readings_store: ReadingsStoreOpt = None) -> None:
     """Serve the scheduled deployments (monthly close, daily network refresh) against a Prefect server."""
-    settings = Settings.make(home, data_dir, schemes_dir)
+    settings = Settings.make(home, data_dir, schemes_dir, cluster, readings_store)
     api = _need_server()
+    check_execution(settings)  # the runs it starts inherit the settings from this process's environment
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     prefect_env(settings)
     from flows.deployments import MONTHLY_CLOSE, NETWORK_REFRESH, TIMEZONE, for_serve
@@ -63,10 +66,12 @@ def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOp
 
 def deploy(pool: Annotated[str, typer.Option(help="Prefect work pool (type process)")],
            home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
-           scenario: ScenarioOpt = DEFAULT_SCENARIO, url: UrlOpt = None) -> None:
+           scenario: ScenarioOpt = DEFAULT_SCENARIO, url: UrlOpt = None, cluster: ClusterOpt = None,
+           readings_store: ReadingsStoreOpt = None) -> None:
     """Register the scheduled deployments on a work pool, for `prefect worker start --pool POOL` to run."""
-    settings = Settings.make(home, data_dir, schemes_dir)
+    settings = Settings.make(home, data_dir, schemes_dir, cluster, readings_store)
     api = _need_server()
+    check_execution(settings, scheduler=False)  # the deployments carry the settings (flows/deployments.py)
     prefect_env(settings)
     from flows.deployments import to_work_pool
 

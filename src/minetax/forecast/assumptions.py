@@ -123,3 +123,9 @@ def year_series(node: Any, years: list[int], where: str, last_known: float | Non
             raise ForecastError(f"forecast refused: {where}: needs a value or a path")
         v = last_known
     return np.full(len(years), float(v))
+
+
+def apply_overrides(fc: Forecast, overrides: dict) -> Forecast:
+    """The forecast with sections of its document replaced (deep merge; e.g. a price or capacity path given as a
+    CSV); the file name stays, the overrides are recorded by the caller."""
+    return Forecast(fc.forecast_id, fc.title, fc.scenario_id, _merge(fc.doc, overrides), fc.file, fc.schemes)

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from minetax.config import SCENARIOS_DIR, SCHEMES_DIR
-from minetax.forecast.assumptions import FORECASTS_DIR, ForecastError, load_forecast
-from minetax.forecast.fleet import FleetPaths, fleet_paths
+from minetax.forecast.assumptions import FORECASTS_DIR, ForecastError, apply_overrides, load_forecast
+from minetax.forecast.fleet import FleetPaths, fleet_paths, shifted
 from minetax.forecast.history import History
 from minetax.forecast.market import Market, draw_market
 from minetax.forecast.protocol import Chain, chain_state
@@ -42,7 +42,7 @@ class Result:
     chain: Chain
     fleet: FleetPaths
     market: Market
-    issuance_btc: np.ndarray  # years: subsidy + fees
+    issuance_btc: np.ndarray  # years: subsidy + fees (feedback model: indicative, mean over draws)
     mining: np.ndarray  # runs × years: share of capacity mining (1 = all; 0 where behaviour shut it down)
     value_kzt: np.ndarray  # runs × years (after behaviour)
     cost_kzt: np.ndarray
@@ -70,20 +70,28 @@ def _years(chain: Chain, to_year: int, from_year: int | None) -> list[int]:
 
 def run(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff: dt.date | str | None = None, *,
         history: History, from_year: int | None = None, forecasts_dir: Path = FORECASTS_DIR,
-        scenarios_dir: Path = SCENARIOS_DIR, schemes_dir: Path = SCHEMES_DIR) -> Result:
+        scenarios_dir: Path = SCENARIOS_DIR, schemes_dir: Path = SCHEMES_DIR, overrides: dict | None = None,
+        shifts: dict | None = None) -> Result:
     """The full simulation with all intermediate arrays (see simulate for the long table), on the warehouse's
-    history up to `cutoff` (inclusive; None: all of it)."""
+    history up to `cutoff` (inclusive; None: all of it). `overrides`: sections of the forecast file replaced (e.g. a
+    price or capacity path from a CSV, minetax.forecast.user_paths); `shifts`: assumptions moved for the tornado
+    (minetax.forecast.tornado)."""
     if runs < 1:
         raise ForecastError("runs must be at least 1")
     fc = load_forecast(forecast_id, forecasts_dir, scenarios_dir, schemes_dir)
+    if overrides:
+        fc = apply_overrides(fc, overrides)
     data = history.data(cutoff)
     chain = chain_state(data.network)
     years = _years(chain, to_year, from_year)
-    fleet = fleet_paths(fc, data, years)
-    market = draw_market(fc, data, years, runs, seed)
+    fleet = shifted(fleet_paths(fc, data, years), shifts)
+    market = draw_market(fc, data, years, runs, seed, chain, shifts)
     issuance = np.array([chain.issuance_btc(y) for y in years]) * (1 + fleet.fees_share)
-    share = np.minimum(1.0, fleet.hashrate_ths / market.hashrate_ths)
-    coins = share * issuance
+    if market.coins_per_ths is not None:  # feedback model: BTC per TH/s from the monthly paths (fees modelled)
+        issuance = market.coins_per_ths.mean(axis=0) * market.hashrate_ths.mean(axis=0)
+        coins = np.minimum(fleet.hashrate_ths * market.coins_per_ths, market.coins_per_ths * market.hashrate_ths)
+    else:
+        coins = np.minimum(1.0, fleet.hashrate_ths / market.hashrate_ths) * issuance
     energy, value, cost, mining, taxes, rates = fleet_outcome(fc, fleet, coins, market.price_usd, years)
     return Result(forecast_id, years, runs, seed, chain.last_day, chain, fleet, market, issuance, mining, value, cost,
                   energy, taxes, rates)

@@ -3,7 +3,7 @@ exchange rate, fees); its response to the market and the taxes is in minetax.for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -80,3 +80,13 @@ def fleet_paths(fc: Forecast, data: Data, years: list[int]) -> FleetPaths:
                       year_series(f["electricity_price_kzt_per_kwh"], years, "fleet.electricity_price_kzt_per_kwh"),
                       fx_path(fc, data, years),
                       year_series(d["network"]["fees_share_of_issuance"], years, "network.fees_share_of_issuance"))
+
+
+def shifted(fleet: FleetPaths, shifts: dict | None) -> FleetPaths:
+    """The fleet with assumptions moved for the tornado: capacity and kz_share (the fleet's hashrate, through its
+    utilisation) as factors, electricity_price as a factor on the KZT/kWh path."""
+    if not shifts:
+        return fleet
+    return replace(fleet, capacity_mw=fleet.capacity_mw * float(shifts.get("capacity", 1.0)),
+                   utilisation=fleet.utilisation * float(shifts.get("kz_share", 1.0)),
+                   elec_price=fleet.elec_price * float(shifts.get("electricity_price", 1.0)))

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from minetax.forecast import network
 from minetax.forecast.assumptions import Forecast, ForecastError, value_of, year_series
 from minetax.forecast.history import Data
+from minetax.forecast.network import NetworkPaths
+from minetax.forecast.protocol import Chain
 
 
 @dataclass
@@ -23,12 +26,16 @@ class Market:
     price_usd: np.ndarray  # runs × years: annual mean BTC price
     hashrate_ths: np.ndarray  # runs × years: annual (mid-year) network hashrate
     fit: dict
+    coins_per_ths: np.ndarray | None = None  # runs × years: BTC earned per TH/s in the year (feedback model)
+    network: NetworkPaths | None = None  # the monthly paths of the feedback model
 
 
-def _standard_normals(seed: int, runs: int, n_days: int, n_years: int) -> tuple[np.ndarray, np.ndarray]:
-    """The common random numbers: same seed and shape -> the same draws, whatever the models."""
+def _standard_normals(seed: int, runs: int, n_days: int, n_years: int) -> tuple[np.ndarray, np.ndarray,
+                                                                             np.random.Generator]:
+    """The common random numbers: same seed and shape -> the same draws, whatever the models (the generator goes on
+    to draw the feedback model's normals after these, in a fixed order)."""
     rng = np.random.default_rng(seed)
-    return rng.standard_normal((runs, n_days)), rng.standard_normal((runs, n_years))
+    return rng.standard_normal((runs, n_days)), rng.standard_normal((runs, n_years)), rng
 
 
 def fit_price(net: pd.DataFrame, years_back: float) -> tuple[float, float]:
@@ -47,22 +54,67 @@ def fit_hashrate(net: pd.DataFrame, years_back: float) -> tuple[float, float]:
     return float(g.mean()), float(g.std(ddof=1))
 
 
-def draw_market(fc: Forecast, data: Data, years: list[int], runs: int, seed: int) -> Market:
+def draw_market(fc: Forecast, data: Data, years: list[int], runs: int, seed: int, chain: Chain | None = None,
+                shifts: dict | None = None) -> Market:
+    """The market per draw; `shifts` moves assumptions for the tornado (price_drift: annual log drift added;
+    network_growth: annual log growth added)."""
     net = data.network
     last = net["date"].iloc[-1]
     days = pd.date_range(last + pd.Timedelta(days=1), pd.Timestamp(years[-1], 12, 31), freq="D")
-    z_price, z_hash = _standard_normals(seed, runs, len(days), len(years))
+    z_price, z_hash, rng = _standard_normals(seed, runs, len(days), len(years))
     day_year = days.year.to_numpy()
     fit: dict = {}
-    price, gbm = _price_draws(fc.doc["price"], net, years, runs, z_price, day_year, fit)
-    hash_ = _hashrate_draws(fc.doc["network"]["hashrate_growth"], net, years, runs, z_hash,
-                            (z_price, day_year) if gbm else None, fit)
+    sh = shifts or {}
+    daily, gbm = _price_draws(fc.doc["price"], net, days, runs, z_price, fit, float(sh.get("price_drift", 0.0)))
+    price = np.stack([daily[:, day_year == y].mean(axis=1) for y in years], axis=1)
+    hr = fc.doc["network"]["hashrate_growth"]
+    if value_of(hr.get("model", "fitted")) == "feedback":
+        if chain is None:
+            raise ForecastError("the feedback network model needs the chain state")
+        return _feedback(fc, data, years, days, daily, rng, chain, fit, float(sh.get("network_growth", 0.0)))
+    hash_ = _hashrate_draws(hr, net, years, runs, z_hash, (z_price, day_year) if gbm else None, fit)
+    if sh.get("network_growth"):
+        hash_ = hash_ * np.exp(float(sh["network_growth"]) * (np.array(years) - years[0] + 0.5))[None, :]
     return Market(years, price, hash_, fit)
 
 
-def _price_draws(pr: dict, net: pd.DataFrame, years: list[int], runs: int, z_price: np.ndarray,
-                 day_year: np.ndarray, fit: dict) -> tuple[np.ndarray, bool]:
-    """Annual mean BTC price per draw (runs × years), and whether it is the random (gbm) model."""
+def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex, daily: np.ndarray,
+              rng: np.random.Generator, chain: Chain, fit: dict, growth_shift: float) -> Market:
+    """The feedback network (minetax.forecast.network) on the daily price paths; annual hashrate (day-weighted
+    mean), BTC per TH/s and the revenue-weighted price."""
+    runs = daily.shape[0]
+    hr = fc.doc["network"]["hashrate_growth"]
+    lag = int(value_of(hr.get("lag_months", 3)))
+    pr = hr.get("adjustment_prior") or {}
+    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))))
+    month_of_day = days.to_period("M")
+    months = month_of_day.unique().to_timestamp()
+    starts = np.r_[0, np.flatnonzero(month_of_day[1:] != month_of_day[:-1]) + 1]
+    n_days = np.diff(np.r_[starts, len(days)]).astype(float)
+    price_m = np.add.reduceat(daily, starts, axis=1) / n_days
+    z_par, chi = rng.standard_normal((runs, 5)), rng.standard_normal((runs, 2))
+    z_h, z_f = rng.standard_normal((runs, len(months))), rng.standard_normal((runs, len(months)))
+    p = network.draw_params(nf, z_par, chi)
+    paths = network.simulate(nf, p, months, price_m, network.subsidy_per_day(chain, months), z_h, z_f,
+                             growth_shift / 12)
+    w = n_days[None, :] * paths.revenue_btc_per_day / paths.hashrate_ths  # BTC per TH/s in each month
+    hy, cpt, py = [], [], []
+    for y in years:
+        k = months.year == y
+        hy.append((paths.hashrate_ths[:, k] * n_days[k]).sum(axis=1) / n_days[k].sum())
+        cpt.append(w[:, k].sum(axis=1))
+        py.append((w[:, k] * price_m[:, k]).sum(axis=1) / cpt[-1])
+    fit.update(network_model="feedback", lag_months=lag, params=[vars(q) for q in nf.params()],
+               efficiency_months_extrapolated=nf.eff_months_extrapolated,
+               last_j_per_th=nf.last_eff_j_per_th, last_fee_share=nf.last_fee_share)
+    return Market(years, np.stack(py, axis=1), np.stack(hy, axis=1), fit, np.stack(cpt, axis=1), paths)
+
+
+def _price_draws(pr: dict, net: pd.DataFrame, days: pd.DatetimeIndex, runs: int, z_price: np.ndarray,
+                 fit: dict, drift_shift: float = 0.0) -> tuple[np.ndarray, bool]:
+    """Daily BTC price per draw (runs × days), and whether it is the random (gbm) model."""
+    years = sorted(set(days.year))
+    day_year = days.year.to_numpy()
     model = value_of(pr.get("model", "gbm"))
     last_price = float(net["price_usd"].iloc[-1])
     if model == "gbm":
@@ -72,15 +124,18 @@ def _price_draws(pr: dict, net: pd.DataFrame, years: list[int], runs: int, z_pri
             mu = float(value_of(drift)) / 365.25  # given as annual log drift
         if pr.get("sigma") is not None and value_of(pr["sigma"]) != "fitted":
             sigma = float(value_of(pr["sigma"])) / np.sqrt(365.25)  # given as annual volatility
-        fit.update(price_mu_daily=mu, price_sigma_daily=sigma, price_last_usd=last_price)
-        logp = np.log(last_price) + np.cumsum(mu + sigma * z_price, axis=1)
-        daily = np.exp(logp)
-        return np.stack([daily[:, day_year == y].mean(axis=1) for y in years], axis=1), True
+        fit.update(price_mu_daily=mu, price_sigma_daily=sigma, price_last_usd=last_price,
+                   price_mu_daily_se=sigma / np.sqrt(max(1, round(365.25 * float(value_of(pr.get("fit_years", 4)))))))
+        logp = np.log(last_price) + np.cumsum(mu + drift_shift / 365.25 + sigma * z_price, axis=1)
+        return np.exp(logp), True
     if model == "flat":
         v = value_of(pr.get("value")) if pr.get("value") is not None else last_price
-        return np.full((runs, len(years)), float(v)), False
+        one = float(v) * np.exp(drift_shift * np.arange(1, len(days) + 1) / 365.25)
+        return np.tile(one, (runs, 1)), False
     if model == "path":
-        return np.tile(year_series({"path": pr["path"]}, years, "price.path"), (runs, 1)), False
+        yv = dict(zip(years, year_series({"path": pr["path"]}, years, "price.path"), strict=True))
+        one = np.array([yv[y] for y in day_year]) * np.exp(drift_shift * np.arange(1, len(days) + 1) / 365.25)
+        return np.tile(one, (runs, 1)), False
     raise ForecastError(f"forecast refused: price.model must be gbm, flat or path (got {model!r})")
 
 
@@ -96,7 +151,7 @@ def _hashrate_draws(hr: dict, net: pd.DataFrame, years: list[int], runs: int, z_
     elif hmodel == "given":
         g_mu, g_sd = float(value_of(hr["mean"])), float(value_of(hr.get("sd", 0.0)))
     else:
-        raise ForecastError("forecast refused: network.hashrate_growth.model must be fitted, given or path")
+        raise ForecastError("forecast refused: network.hashrate_growth.model must be feedback, fitted, given or path")
     fit.update(hashrate_growth_mean=g_mu, hashrate_growth_sd=g_sd, hashrate_last_30d_ths=h0)
     rho = float(value_of(hr.get("price_correlation", 0.0)) or 0.0)
     if not -1 <= rho <= 1:

@@ -22,6 +22,8 @@ from minetax.config import Settings
 from minetax.forecast import engine
 from minetax.forecast.assumptions import Forecast, load_forecast
 from minetax.forecast.history import History, nothing_loaded
+from minetax.forecast.rolling import rolling_backtest
+from minetax.forecast.tornado import tornado
 from minetax.publish import runlog, runs
 from minetax.tax.schemes import load_scenario
 
@@ -68,19 +70,33 @@ def _store(ctx: pipeline.RunContext, fc: Forecast, kind: str, other: str | None,
     runs.set_periods(con, ctx.run_id, f"{int(by_year.year.min())}..{int(by_year.year.max())} (forecast)")
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (NaN as null)."""
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def _dirs(settings: Settings, history: History) -> dict[str, Any]:
+    return {"forecasts_dir": settings.schemes_dir / "forecasts", "history": history,
+            "scenarios_dir": settings.scenarios_dir, "schemes_dir": settings.schemes_dir}
+
+
 def _simulate(settings: Settings, history: History, forecast_id: str, to_year: int, n: int, seed: int,
-              compare_with: str | None) -> pd.DataFrame:
-    dirs: dict[str, Any] = {"forecasts_dir": settings.schemes_dir / "forecasts", "history": history,
-                            "scenarios_dir": settings.scenarios_dir, "schemes_dir": settings.schemes_dir}
+              compare_with: str | None, overrides: dict | None) -> tuple[pd.DataFrame, dict]:
+    """The draws (reform minus baseline with compare_with) and what produced them: the fitted parameters."""
+    dirs = _dirs(settings, history)
+    res = engine.run(forecast_id, to_year, n, seed, overrides=overrides, **dirs)
     if compare_with:
-        return engine.compare(forecast_id, compare_with, to_year, n, seed, **dirs)
-    return engine.simulate(forecast_id, to_year, n, seed, **dirs)
+        return engine.compare(forecast_id, compare_with, to_year, n, seed, overrides=overrides, **dirs), res.market.fit
+    return res.long(), res.market.fit
 
 
 def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, seed: int,
-                 compare_with: str | None = None) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+                 compare_with: str | None = None, overrides: dict | None = None, with_tornado: bool = True
+                 ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
     """Simulate (and compare) on the warehouse's history, store the summaries, publish; returns the run id and the
-    two summaries (by_year.attrs["history_last_day"]: the last network day the forecast started from)."""
+    two summaries (by_year.attrs: history_last_day, the last network day the forecast started from; fit, the
+    parameters; tornado, the tornado table of a revenue forecast). The run's parameters record the data cut, the
+    fitted parameters with their standard errors, the seed, the runs, any CSV paths given, and the tornado."""
     if not settings.warehouse_path.exists():
         raise nothing_loaded(settings.home)
     fc = _forecast(settings, forecast_id)  # a bad forecast file is refused before anything runs
@@ -88,15 +104,50 @@ def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, see
     ctx = pipeline.begin(settings, fc.scenario_id)
     try:
         _record(ctx, fc, other, {"forecast": forecast_id, "forecast_file": fc.file.name, "to": to_year, "runs": n,
-                                 "seed": seed, "compare": compare_with})
+                                 "seed": seed, "compare": compare_with, "overrides": overrides})
         history = _history(ctx, fc)
         ctx.begin_transaction()
-        draws = _simulate(settings, history, forecast_id, to_year, n, seed, compare_with)
+        draws, fit = _simulate(settings, history, forecast_id, to_year, n, seed, compare_with, overrides)
         by_year, windows = engine.summarise(draws), engine.budget_windows(draws)
         _store(ctx, fc, "difference" if compare_with else "revenue", compare_with, n, seed, by_year, windows)
-        by_year.attrs["history_last_day"] = str(history.data().network["date"].iloc[-1].date())
+        last_day = str(history.data().network["date"].iloc[-1].date())
+        extra: dict[str, Any] = {"history_last_day": last_day, "fit": fit}
+        if with_tornado and not compare_with and not overrides:
+            tor = tornado(forecast_id, int(by_year.year.min()), n, seed, to_year, **_dirs(settings, history))
+            extra["tornado"] = _records(tor)
+            by_year.attrs["tornado"] = tor
+        _record(ctx, fc, None, extra)
+        by_year.attrs.update(history_last_day=last_day, fit=fit)
         pipeline.publish(ctx)
     except BaseException as e:
         pipeline.fail(ctx, e)
         raise
     return ctx.run_id, by_year, windows
+
+
+def run_backtest(settings: Settings, forecast_id: str, naive_id: str | None, n: int, seed: int,
+                 origins: list[int], horizons: list[int]) -> tuple[str, dict]:
+    """The rolling-origin backtest as a run on the warehouse's history (minetax.forecast.rolling): its rows, scores
+    and notes are recorded with the run (published as forecast_backtest and forecast_backtest_scores)."""
+    if not settings.warehouse_path.exists():
+        raise nothing_loaded(settings.home)
+    fc = _forecast(settings, forecast_id)
+    if naive_id:
+        _forecast(settings, naive_id)
+    ctx = pipeline.begin(settings, fc.scenario_id)
+    try:
+        _record(ctx, fc, None, {"backtest_of": forecast_id, "naive": naive_id, "runs": n, "seed": seed,
+                                "origins": origins, "horizons": horizons})
+        history = _history(ctx, fc)
+        ctx.begin_transaction()
+        dirs = {k: v for k, v in _dirs(settings, history).items() if k != "history"}
+        bt = rolling_backtest(history, forecast_id, naive_id, n, seed, origins, horizons, **dirs)
+        _record(ctx, fc, None, {"history_last_day": str(history.data().network["date"].iloc[-1].date()),
+                                "backtest": {"rows": _records(bt["rows"]), "scores": _records(bt["scores"]),
+                                             "notes": bt["notes"]}})
+        runs.set_periods(ctx.connection, ctx.run_id, f"{min(origins)}..{max(origins)} (backtest origins)")
+        pipeline.publish(ctx)
+    except BaseException as e:
+        pipeline.fail(ctx, e)
+        raise
+    return ctx.run_id, bt

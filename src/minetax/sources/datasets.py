@@ -52,6 +52,8 @@ DATASETS: tuple[Dataset, ...] = (
             Column("capacity_mw", "DOUBLE", "connected capacity, MW"),
             Column("commissioned_on", "DATE", "first day of operation"),
             Column("decommissioned_on", "DATE", "last day of operation (empty if operating)", False),
+            Column("taxpayer_id", "VARCHAR", "taxpayer the farm belongs to: farms of one taxpayer are counted as one "
+                   "by marginal-volume taxes (optional column; empty = the farm is its own taxpayer)", False),
         ),
         {"farm_id": "KZ-F01", "name": "Ekibastuz North", "region": "Pavlodar", "energy_source": "coal",
          "connection": "grid", "metered": "true", "licensed": "true", "capacity_mw": "40",

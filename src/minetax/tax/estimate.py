@@ -21,7 +21,7 @@ from minetax.faults import crashpoint
 from minetax.model import run as model_stage
 from minetax.model.partials import Mapper
 from minetax.publish import runs
-from minetax.tax import rates
+from minetax.tax import rates, readings
 from minetax.tax.schemes import Scenario, Scheme
 from minetax.validate import checks
 from minetax.validate.suites import Report
@@ -36,7 +36,9 @@ def scheme_params(run_id: str, scenario: Scenario, scheme: Scheme) -> dict:
     return {"run_id": run_id, "scenario_id": scenario.scenario_id, "scheme_id": scheme.scheme_id,
             "scheme_version": scheme.version, "family": scheme.family, "base": scheme.base,
             "tax_period": scheme.tax_period, "rate_unit": scheme.rate_unit, "fx_pair": scheme.fx_pair,
-            "price_decimals": scheme.price_decimals, "rate_min": lo, "rate_max": hi,
+            "price_decimals": scheme.price_decimals, "basis_tag": readings.basis_tags(scheme.readings),
+            "suspensions": "suspensions" in scheme.parameters, "law_as_of": scenario.assumptions.get("law_as_of"),
+            "rate_min": lo, "rate_max": hi,
             "behaviour": behaviour_on(scenario)}
 
 

@@ -221,7 +221,9 @@ def check_text(fail: Fail, where: str, v: Any, optional: bool = False) -> None:
 # ---- rate blocks of a scheme: brackets, rates, overrides and exemptions ---------------------------------------------
 
 BRACKET_KEYS = {"up_to", "inclusive", "rate"}
-RULE_KEYS = {"overrides": {"name", "when", "rate"}, "exemptions": {"name", "when"}}
+RULE_KEYS = {"overrides": {"name", "when", "rate", "reading"}, "exemptions": {"name", "when"}}
+RULE_REQUIRED = {"overrides": ("name", "when", "rate"), "exemptions": ("name", "when")}
+OVERRIDE_READINGS = ("own_generation",)  # open points an override may follow (minetax.tax.readings)
 WHEN_LISTS = {"connection": CONNECTIONS, "energy_source": ENERGY_SOURCES}
 WHEN_BOOLS = ("metered", "licensed")
 
@@ -288,9 +290,12 @@ def check_rules(kind: str) -> Checker:
             ow = f"{where}, {o['name']}"
             if kind == "exemptions" and "rate" in o:
                 raise fail(f"{ow}: an exemption has no rate (it pays nothing)")
-            check_keys(fail, ow, o, RULE_KEYS[kind], RULE_KEYS[kind])
+            check_keys(fail, ow, o, RULE_KEYS[kind], RULE_REQUIRED[kind])
             if kind == "overrides":
                 check_rate(fail, ow, o["rate"], share)
+                if "reading" in o and o["reading"] not in OVERRIDE_READINGS:
+                    raise fail(f"{ow}: reading must be one of {', '.join(OVERRIDE_READINGS)} (an open point of the "
+                               f"scheme's readings), got {shown(o['reading'])}")
             _check_when(fail, ow, o["when"])
     return check
 
@@ -301,7 +306,8 @@ HASHRATE_SHARE_KEYS = {"country", "assumed"}
 # assumption -> the keys its block may have (None: a single value)
 ASSUMPTIONS: dict[str, set[str] | None] = {
     "pue": {"low", "central", "high"}, "efficiency": None, "fx_pair": None, "btc_price_multiplier": None,
-    "hashrate_share": HASHRATE_SHARE_KEYS, "behaviour": {"enabled"}, "unmetered_energy_band": {"low", "high"}}
+    "hashrate_share": HASHRATE_SHARE_KEYS, "behaviour": {"enabled"}, "unmetered_energy_band": {"low", "high"},
+    "law_as_of": None}
 
 
 def _check_fraction_band(fail: Fail, where: str, v: Any, keys: tuple[str, ...]) -> None:
@@ -350,3 +356,7 @@ def check_assumptions(a: dict[str, Any], fail: Fail) -> None:
                 raise fail(f"{where}: need a month start (YYYY-MM-01)")
             _check_fraction_band(fail, where, v, ("low", "central", "high"))
     check_bool(fail, "assumptions.behaviour.enabled", a.get("behaviour", {}).get("enabled", False))
+    law = a.get("law_as_of")
+    if law is not None and (not isinstance(law, dt.date) or isinstance(law, dt.datetime)):
+        raise fail(f"assumptions.law_as_of: needs a day (YYYY-MM-DD): every month is taxed under the law in force "
+                   f"that day; got {shown(law)}")

@@ -16,16 +16,21 @@ from contextlib import contextmanager
 import duckdb
 
 from minetax import db, graph
+from minetax.tax import readings
 from minetax.tax.schemes import Scheme
 
 RULE_COLUMNS = ["scheme_id", "scheme_version", "valid_from", "valid_to", "kind", "name", "price_lo",
                 "price_lo_inclusive", "price_hi", "price_hi_inclusive", "when_connection",
                 "when_energy_source", "when_metered", "when_licensed", "when_capacity_mw_below", "rate", "status",
-                "reference"]
+                "reference", "combine", "volume_lo_kwh", "volume_hi_kwh", "when_hours", "when_months", "window_from",
+                "window_to", "when_region", "reading_choice"]
 SUBJECT_COLUMNS = ["scenario_id", "subject_kind", "subject_id", "month", "period_start", "avg_price_kzt_per_kwh",
-                   "connection", "energy_source", "metered", "licensed", "capacity_mw", "categories_known"]
+                   "connection", "energy_source", "metered", "licensed", "capacity_mw", "categories_known", "region",
+                   "taxpayer_id", "volume_before_kwh", "volume_kwh", "hour_kwh", "day_kwh"]
 SUBJECT_DEFAULTS = {"scenario_id": "forecast", "subject_kind": "fleet", "connection": None, "energy_source": None,
-                    "metered": None, "licensed": None, "capacity_mw": None, "categories_known": True}
+                    "metered": None, "licensed": None, "capacity_mw": None, "categories_known": True, "region": None,
+                    "taxpayer_id": None, "volume_before_kwh": None, "volume_kwh": None, "hour_kwh": None,
+                    "day_kwh": None}
 
 
 def write_rules(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
@@ -64,7 +69,11 @@ def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dic
     A subject is a dict with `month` (the rate is the one in force on its first day) and `avg_price_kzt_per_kwh`
     (the average over the tax period, unrounded: the model rounds it to the scheme's price decimals), and
     optionally connection, energy_source, metered, licensed, capacity_mw, categories_known (default True: the
-    categories are known, so overrides and exemptions can apply), subject_kind, scenario_id, period_start.
+    categories are known, so overrides and exemptions can apply), subject_kind, scenario_id, period_start, and
+    for the issue-17 families: region (suspension windows), taxpayer_id, volume_before_kwh (the taxpayer's kWh in
+    the tax period before this month) and volume_kwh (its kWh this month) for marginal bands (without them a
+    marginal scheme gives no rate: 'no volume'), hour_kwh (24 kWh by local hour; None: a flat load) for
+    time-of-use periods, day_kwh (kWh by day of the month; None: flat) for suspension windows.
     The rate is None where the law is in force but gives no rate (no price, or a price outside every bracket).
     `con` must be writable: `scratch()` or the run's connection (the scheme's rules are (re)written into its
     tax.rate_rules)."""
@@ -75,7 +84,9 @@ def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dic
         con.executemany(f"INSERT INTO rate_subjects ({', '.join(SUBJECT_COLUMNS)}) "
                         f"VALUES ({', '.join('?' for _ in SUBJECT_COLUMNS)})", rows)
     graph.run_file(con, "tax/rate_in_force.sql", {"scheme_id": scheme.scheme_id, "scheme_version": scheme.version,
-                                               "price_decimals": scheme.price_decimals})
+                                               "price_decimals": scheme.price_decimals,
+                                               "basis_tag": readings.basis_tags(scheme.readings),
+                                               "law_as_of": None})
     query = "SELECT subject_id, rate, rate_basis FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ?"
     found = con.execute(query, [scheme.scheme_id, scheme.version]).fetchall()
     by_index = {int(sid): (rate, basis) for sid, rate, basis in found}

@@ -20,40 +20,19 @@ from typing import Any
 
 from minetax.config import SCENARIOS_DIR, SCHEMES_DIR
 from minetax.errors import SchemeError
-from minetax.tax.policy_yaml import (
-    SAFE_ID,
-    Checker,
-    Fail,
-    check_assumptions,
-    check_brackets,
-    check_keys,
-    check_rate,
-    check_rules,
-    check_text,
-    read_policy,
-    shown,
+from minetax.tax import families, readings
+from minetax.tax.policy_yaml import SAFE_ID, Fail, check_assumptions, check_keys, check_text, read_policy, shown
+from minetax.tax.scheme_checks import (
+    ENTRY_KEYS,
+    FAMILIES,
+    NOT_RATES,
+    SCENARIO_KEYS,
+    STATUSES,
+    _check_reference,
+    _failer,
+    allowed_parameters,
+    check_scheme,
 )
-
-# family -> (rate parameter, tax base, rate unit template)
-FAMILIES = {
-    "per_kwh": ("rate", "energy_kwh", "{currency}/kWh"),
-    "per_kwh_by_price": ("brackets", "energy_kwh", "{currency}/kWh"),
-    "per_kwh_foreign": ("rate", "energy_kwh", "{currency}/kWh"),
-    "electricity_cost_share": ("rate", "electricity_cost_kzt", "share"),
-    "mined_value_share": ("rate", "mined_value_kzt", "share"),
-    "income_tax": ("rate", "mining_profit_kzt", "share"),
-}
-SHARE_FAMILIES = {f for f, (_, _, unit) in FAMILIES.items() if unit == "share"}
-TAX_PERIODS = ("month", "quarter", "year")
-CURRENCIES = ("KZT", "USD", "EUR", "RUB", "KGS", "UZS")
-STATUSES = ("enacted", "reported", "unverified", "proposed")
-# the keys each level of a scheme or scenario file may have (anything else is refused, by name)
-SCHEME_REQUIRED = ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period", "parameters")
-SCHEME_KEYS = {*SCHEME_REQUIRED, "jurisdiction", "base", "average_price_decimals", "notes"}
-PARAMETER_KEYS = {"description", "unit", "price_unit", "values"}
-ENTRY_KEYS = {"value", "status", "reference"}
-REFERENCE_KEYS = {"title", "url"}
-SCENARIO_KEYS = {"scenario_id", "title", "base", "schemes", "reforms", "assumptions", "reference", "notes"}
 
 
 @dataclass(frozen=True)
@@ -67,8 +46,10 @@ class Scheme:
     parameters: dict
     file: Path
     version: str  # sha256 of the file, or of the file and the reform patch applied to it
-    price_decimals: int = 2  # the average price is rounded to this before the bracket lookup
+    price_decimals: int | None = 2  # the average price is rounded to this before the bracket lookup (None: not)
     status: str = "enacted"  # the weakest status of any value (enacted < reported < unverified < proposed)
+    readings_doc: dict = field(default_factory=dict)  # the file's `readings` block (open points of the law)
+    readings: dict = field(default_factory=dict)  # {open point: the choice in force}
 
     @property
     def base(self) -> str:
@@ -78,12 +59,15 @@ class Scheme:
         """The scheme as a scheme-file document (with any reform already applied)."""
         return {"scheme_id": self.scheme_id, "title": self.title, "family": self.family, "currency": self.currency,
                 "rate_unit": self.rate_unit, "tax_period": self.tax_period,
-                "average_price_decimals": self.price_decimals, "parameters": copy.deepcopy(self.parameters)}
+                "parameters": copy.deepcopy(self.parameters),
+                **({"average_price_decimals": self.price_decimals} if self.price_decimals is not None else {}),
+                **({"readings": readings.pick(_failer(self.file), self.scheme_id, self.readings_doc,
+                                              self.readings)} if self.readings else {})}
 
     @property
     def fx_pair(self) -> str | None:
-        """The pair that converts the rate to KZT (per_kwh_foreign only)."""
-        return f"{self.currency}/KZT" if self.family == "per_kwh_foreign" else None
+        """The pair that converts the rate to KZT (a per-kWh rate in another currency)."""
+        return f"{self.currency}/KZT" if self.currency != "KZT" else None
 
     def rate_rules(self) -> list[dict]:
         """One row per bracket, override or exemption per dated value (rows of tax.rate_rules)."""
@@ -100,15 +84,23 @@ class Scheme:
                     rows += [{**base, **b} for b in _bracket_rows(entry["value"])]
                 elif pname == "rate":
                     rows += [{**base, **b} for b in _bracket_rows([{"rate": entry["value"]}])]
+                elif pname in families.RULE_ROWS:
+                    rows += [{**base, **r} for r in families.RULE_ROWS[pname](entry["value"])]
                 else:
                     kind = "override" if pname == "overrides" else "exemption"
-                    rows += [{**base, **_when_row(kind, o)} for o in entry["value"]]
+                    rows += [{**base, **_when_row(kind, o),
+                              "combine": readings.combine(o, self.readings) if kind == "override" else None}
+                             for o in entry["value"]]
+        for r in readings.reading_rows(self.readings_doc, self.readings):
+            rows.append({"scheme_id": self.scheme_id, "scheme_version": self.version, "valid_from": None,
+                         "valid_to": None, "kind": r["kind"], "name": r["name"], "reading_choice": r["reading_choice"],
+                         "status": self.status, "reference": r["reference_text"]})
         return rows
 
     @property
     def rate_range(self) -> tuple[float, float]:
         """Lowest and highest rate the scheme can give, exemptions aside (for output validation)."""
-        rates = [r["rate"] for r in self.rate_rules() if r["kind"] != "exemption"]
+        rates = [r["rate"] for r in self.rate_rules() if r["kind"] not in NOT_RATES]
         return min(rates), max(rates)
 
 
@@ -158,110 +150,6 @@ def _when_row(kind: str, o: dict) -> dict:
             "rate": float(o.get("rate", 0.0))}
 
 
-# ---- checking -------------------------------------------------------------------------------
-
-def _failer(file: Path, kind: str = "scheme") -> Fail:
-    return lambda msg: SchemeError(f"{kind} refused: {file.name}: {msg}")
-
-
-CHECKERS: dict[str, Checker] = {"brackets": check_brackets, "rate": check_rate, "overrides": check_rules("overrides"),
-                                "exemptions": check_rules("exemptions")}
-
-
-def allowed_parameters(family: str) -> set[str]:
-    return {FAMILIES[family][0], "overrides", "exemptions"}
-
-
-def _check_head(fail: Fail, doc: dict[str, Any], file: Path) -> None:
-    """Top-level keys: present, known, of the right type, consistent with the family."""
-    check_keys(fail, "top level", doc, SCHEME_KEYS, SCHEME_REQUIRED)
-    for key in ("scheme_id", "title", "family", "currency", "rate_unit", "tax_period"):
-        check_text(fail, key, doc[key])
-    for key in ("jurisdiction", "base", "notes"):
-        check_text(fail, key, doc.get(key), optional=True)
-    if doc["scheme_id"] != file.stem:
-        raise fail(f"scheme_id {doc['scheme_id']!r} must match the file name {file.stem!r}")
-    family, currency = doc["family"], doc["currency"]
-    if family not in FAMILIES:
-        raise fail(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
-    if currency not in CURRENCIES:
-        raise fail(f"unknown currency {currency!r} (known: {', '.join(CURRENCIES)})")
-    if family == "per_kwh_foreign" and currency == "KZT":
-        raise fail("currency: per_kwh_foreign needs a rate in a currency other than KZT")
-    if family != "per_kwh_foreign" and currency != "KZT":
-        raise fail(f"currency: family {family} computes in KZT: currency must be KZT (use per_kwh_foreign)")
-    if "base" in doc and doc["base"] != FAMILIES[family][1]:
-        raise fail(f"base {doc['base']!r} does not fit family {family} (its base is {FAMILIES[family][1]})")
-    dec = doc.get("average_price_decimals", 2)
-    if not isinstance(dec, int) or isinstance(dec, bool) or not 0 <= dec <= 6:
-        raise fail(f"average_price_decimals must be a whole number from 0 to 6, got {shown(dec)}")
-    unit = FAMILIES[family][2].format(currency=currency)
-    if doc["rate_unit"] != unit:
-        raise fail(f"unknown rate_unit {doc['rate_unit']!r} for {family} (expected {unit})")
-    if doc["tax_period"] not in TAX_PERIODS:
-        raise fail(f"tax_period must be one of {', '.join(TAX_PERIODS)}, got {shown(doc['tax_period'])}")
-
-
-def _check_unit(fail: Fail, where: str, p: dict[str, Any], pname: str, rate_unit: str) -> None:
-    """A parameter's unit (optional) is the scheme's rate unit; a share may say of what ("share of …")."""
-    if "unit" in p:
-        unit = p["unit"]
-        check_text(fail, f"{where}.unit", unit)
-        if not (unit == rate_unit or (rate_unit == "share" and unit.startswith("share of "))):
-            known = rate_unit + (", or 'share of <base>'" if rate_unit == "share" else "")
-            raise fail(f"{where}.unit: unknown unit {unit!r} (known for this scheme: {known})")
-    if "price_unit" in p and (pname != "brackets" or p["price_unit"] != "KZT/kWh"):
-        raise fail(f"{where}.price_unit: only brackets have a price_unit, and it is KZT/kWh "
-                   f"(got {shown(p['price_unit'])})")
-
-
-def _check_values(fail: Fail, where: str, pname: str, values: Any, family: str) -> None:
-    if not isinstance(values, dict) or not values:
-        raise fail(f"{where}: needs values keyed by date (YYYY-MM-01)")
-    dates = list(values)
-    for d in dates:
-        if not isinstance(d, dt.date) or isinstance(d, dt.datetime) or d.day != 1:
-            raise fail(f"{where}.values: {d!r} is not the first day of a month (YYYY-MM-01)")
-    if dates != sorted(dates):
-        raise fail(f"{where}: dates out of order: {[str(d) for d in dates]}")
-    for d, entry in values.items():
-        ew = f"{where}.values.{d}"
-        if not isinstance(entry, dict) or "value" not in entry:
-            raise fail(f"{ew}: needs value, status and reference, got {shown(entry)}")
-        check_keys(fail, ew, entry, ENTRY_KEYS)
-        if entry.get("status") not in STATUSES:
-            raise fail(f"{ew}: status must be one of {', '.join(STATUSES)}, got {shown(entry.get('status'))}")
-        _check_reference(fail, f"{ew}.reference", entry.get("reference"))
-        CHECKERS[pname](fail, ew, entry["value"], family in SHARE_FAMILIES)
-
-
-def _check_reference(fail: Fail, where: str, ref: Any) -> None:
-    if not isinstance(ref, dict) or not ref.get("title"):
-        raise fail(f"{where}: reference needs a title (and a url)")
-    check_keys(fail, where, ref, REFERENCE_KEYS)
-    check_text(fail, f"{where}.title", ref["title"])
-    check_text(fail, f"{where}.url", ref.get("url"), optional=True)
-
-
-def check_scheme(doc: dict, file: Path) -> None:
-    fail = _failer(file)
-    _check_head(fail, doc, file)
-    family = doc["family"]
-    params, rate_param = doc["parameters"], FAMILIES[family][0]
-    if not isinstance(params, dict) or rate_param not in params:
-        raise fail(f"parameters must include {rate_param} (family {family})")
-    rate_unit = FAMILIES[family][2].format(currency=doc["currency"])
-    for pname, p in params.items():
-        if pname not in allowed_parameters(family):
-            raise fail(f"unknown parameter {pname!r} for family {family} "
-                       f"(known: {', '.join(sorted(allowed_parameters(family)))})")
-        where = f"parameters.{pname}"
-        check_keys(fail, where, p, PARAMETER_KEYS, ("values",))
-        check_text(fail, f"{where}.description", p.get("description"), optional=True)
-        _check_unit(fail, where, p, pname, rate_unit)
-        _check_values(fail, where, pname, p["values"], family)
-
-
 # ---- loading --------------------------------------------------------------------------------
 
 def _weakest_status(params: dict) -> str:
@@ -270,9 +158,19 @@ def _weakest_status(params: dict) -> str:
 
 
 def _make(doc: dict, file: Path, version: str) -> Scheme:
+    chosen = readings.chosen(doc.get("readings"))
     return Scheme(doc["scheme_id"], doc["title"], doc["family"], doc["currency"], doc["rate_unit"],
-                  doc["tax_period"], doc["parameters"], file, version, int(doc.get("average_price_decimals", 2)),
-                  _weakest_status(doc["parameters"]))
+                  doc["tax_period"], doc["parameters"], file, version,
+                  readings.price_decimals(chosen, int(doc.get("average_price_decimals", 2))),
+                  _weakest_status(doc["parameters"]), doc.get("readings") or {}, chosen)
+
+
+def apply_readings(scheme: Scheme, picks: object, scenario_file: Path) -> Scheme:
+    """The scheme under the scenario's choices for its open points (`readings: {scheme_id: {point: choice}}`)."""
+    doc = scheme.document()
+    doc["readings"] = readings.pick(_failer(scenario_file, "scenario"), scheme.scheme_id, scheme.readings_doc, picks)
+    version = hashlib.sha256((scheme.version + json.dumps(str_keys(picks), sort_keys=True)).encode()).hexdigest()
+    return _make(doc, scheme.file, version)
 
 
 def check_id(kind: str, ident: str) -> None:
@@ -352,7 +250,7 @@ def _check_scenario_doc(doc: dict[str, Any], fail: Fail, scenario_id: str, dirs:
                 raise fail(f"{key}: unknown {kind} {shown(i)} (known: {known})")
     if doc.get("reference") is not None:
         _check_reference(fail, "reference", doc["reference"])
-    for key in ("reforms", "assumptions"):
+    for key in ("reforms", "readings", "assumptions"):
         if doc.get(key) is not None and not isinstance(doc[key], dict):
             raise fail(f"{key}: needs a mapping, got {shown(doc[key])}")
 
@@ -384,6 +282,11 @@ def load_scenario(scenario_id: str, scenarios_dir: Path = SCENARIOS_DIR, schemes
             raise fail(f"reforms: reform names scheme {scheme_id!r}, which the scenario does not use "
                        f"(uses: {', '.join(by_id)})")
         by_id[scheme_id] = apply_reform(by_id[scheme_id], patch, file, doc.get("reference"))
+    for scheme_id, picks in (doc.get("readings") or {}).items():
+        if scheme_id not in by_id:
+            raise fail(f"readings: names scheme {scheme_id!r}, which the scenario does not use "
+                       f"(uses: {', '.join(by_id)})")
+        by_id[scheme_id] = apply_readings(by_id[scheme_id], picks, file)
     version = hashlib.sha256((sha + (base.version if base else "")).encode()).hexdigest()
     return Scenario(scenario_id, doc.get("title", scenario_id), list(by_id.values()), assumptions, file, version,
                     doc.get("base"))

@@ -1,0 +1,149 @@
+"""Issue 18: the feedback network model (estimates with standard errors on a synthetic history whose parameters are
+known), halvings from height, reproducibility, the rolling backtest on a small case, the tornado, CSV paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from minetax.forecast import engine as fc
+from minetax.forecast import network
+from minetax.forecast.assumptions import ForecastError
+from minetax.forecast.history import Data, read_only
+from minetax.forecast.protocol import Chain
+from minetax.forecast.rolling import NO_CHANGE, rolling_backtest
+from minetax.forecast.tornado import tornado
+from minetax.forecast.user_paths import overrides, read_path
+
+
+@pytest.fixture(scope="module")
+def history(embedded_run):
+    settings, _, _ = embedded_run
+    with read_only(settings) as h:
+        yield h
+
+
+def _synthetic(alpha: float, lam: float, lag: int, sd: float, seed: int = 1) -> Data:
+    """72 months whose log hashrate follows Δlog H_t = alpha + lam·(log(P·R/eff)_{t−lag} − log H_{t−1}) + N(0, sd),
+    each month's days all at the month's values (so monthly means are exact)."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2019-01-01", periods=72, freq="MS")
+    price = 10_000 * np.exp(np.cumsum(rng.normal(0.02, 0.15, 72)))
+    eff = 90 * np.exp(-0.02 * np.arange(72))
+    subsidy = np.full(72, 900.0)
+    fees = subsidy * 0.05 * np.exp(rng.normal(0, 0.2, 72))
+    lre = np.log(price * (subsidy + fees)) - np.log(eff)
+    lh = np.empty(72)
+    lh[:lag] = np.log(5e7)
+    for t in range(lag, 72):
+        lh[t] = lh[t - 1] + alpha + lam * (lre[t - lag] - lh[t - 1]) + rng.normal(0, sd)
+    days, rows = [], []
+    for i, m in enumerate(months):
+        for d in pd.date_range(m, m + pd.offsets.MonthEnd(0)):
+            days.append(d)
+            rows.append((np.exp(lh[i]), 144.0, subsidy[i], fees[i], "observed", price[i]))
+    net = pd.DataFrame(rows, columns=["hashrate_ths", "blocks", "subsidy_btc", "fees_btc", "fees_source", "price_usd"])
+    net.insert(0, "date", pd.to_datetime(days))
+    effdf = pd.DataFrame({"date": months, "estimated_j_per_th": eff})
+    return Data(net, pd.DataFrame({"date": [months[0]], "kzt_per_usd": [450.0]}), effdf)
+
+
+def test_partial_adjustment_speed_is_recovered_with_its_standard_error():
+    fit = network.fit_network(_synthetic(alpha=0.9, lam=0.05, lag=3, sd=0.005), 3, (0.0, 10.0))
+    p = {q.name: q for q in fit.params()}
+    assert abs(p["network.lambda_ols"].value - 0.05) < 3 * p["network.lambda_ols"].se
+    assert p["network.lambda_ols"].se < 0.02  # the synthetic history identifies it
+    assert p["network.sd"].value == pytest.approx(0.005, rel=0.3)
+    assert p["efficiency.drift"].value == pytest.approx(-0.02, abs=1e-12)  # exact exponential decline
+    # a sharp prior pulls λ to it; a flat one leaves the OLS estimate
+    assert p["network.lambda"].value == pytest.approx(p["network.lambda_ols"].value, abs=1e-3)
+    sharp = network.fit_network(_synthetic(0.9, 0.05, 3, 0.005), 3, (0.5, 1e-6))
+    assert sharp.adjust[1] == pytest.approx(0.5, abs=1e-4)
+
+
+def test_too_short_a_history_is_refused_not_guessed():
+    d = _synthetic(0.9, 0.05, 3, 0.005)
+    short = Data(d.network[d.network["date"] < "2019-10-01"], d.fx, d.efficiency)
+    with pytest.raises(ForecastError, match="monthly observations|months of fleet efficiency"):
+        network.fit_network(short, 3, (0.04, 0.02))
+
+
+def test_subsidy_halves_in_the_halving_month():
+    chain = Chain(dt.date(2027, 12, 31), 1_050_000 - 144 * 96, 144.0, (840_000, dt.date(2024, 4, 20)))
+    s = network.subsidy_per_day(chain, pd.date_range("2028-02-01", periods=4, freq="MS"))
+    assert s[0] == pytest.approx(144 * 3.125) and s[-1] == pytest.approx(144 * 1.5625)
+    assert s[-1] < s[1] < s[0] or s[-1] < s[2] < s[0]  # the month of the halving is split
+
+
+def test_feedback_same_seed_same_numbers_and_parameter_draws_widen(history):
+    a = fc.run("kz-baseline", 2028, 200, 5, history=history)
+    b = fc.run("kz-baseline", 2028, 200, 5, history=history)
+    np.testing.assert_array_equal(a.market.hashrate_ths, b.market.hashrate_ths)
+    pd.testing.assert_frame_equal(a.long(), b.long())
+    assert a.market.fit["network_model"] == "feedback"
+    assert {p["name"] for p in a.market.fit["params"]} >= {"network.mu", "network.lambda", "efficiency.drift",
+                                                         "fees.phi"}
+    other = fc.run("kz-baseline", 2028, 200, 6, history=history)
+    assert not np.allclose(a.market.hashrate_ths, other.market.hashrate_ths)
+    fs = a.market.network.fee_share
+    assert fs.std() > 0 and (fs <= network.MAX_FEE_SHARE).all()  # fees' share is drawn, not fixed
+
+
+def test_rolling_backtest_small_case(history):
+    bt = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2017, 2023, 2024],
+                          horizons=[1, 2])
+    rows, sc = bt["rows"], bt["scores"]
+    assert set(rows["model"]) == {"kz-baseline", "kz-naive", NO_CHANGE}
+    net = rows[rows.measure == "network_hashrate_ths"]
+    assert set(zip(net.origin, net.year, strict=True)) == {(2023, 2024), (2023, 2025), (2024, 2025)}
+    np.testing.assert_allclose(rows["ape"], (rows["p50"] - rows["actual"]).abs() / rows["actual"])
+    banded = rows[rows.model != NO_CHANGE]
+    assert (banded["inside"] == ((banded.p10 <= banded.actual) & (banded.actual <= banded.p90))).all()
+    nc = net[net.model == NO_CHANGE].set_index(["origin", "year"])
+    assert nc.loc[(2024, 2025), "p50"] == pytest.approx(nc.loc[(2023, 2024), "actual"])  # 2024's actual, held
+    one = sc[(sc.measure == "network_hashrate_ths") & (sc.horizon == 1) & (sc.model == "kz-baseline")].iloc[0]
+    h1 = net[(net.model == "kz-baseline") & (net.horizon == 1)]
+    assert one.n == 2 and one.mdape_pct == pytest.approx(h1.ape.median() * 100)
+    assert one.coverage_pct == pytest.approx(h1.inside.mean() * 100)
+    assert any("origin 2017" in n for n in bt["notes"])  # no data then: said, not invented
+    fee = rows[rows.measure == "fee_base_gwh"]
+    assert set(fee.year) == {2024}  # the sample ends 2024: only 2023 -> 2024 can be scored
+
+
+def test_tornado_moves_the_median_the_right_way(history):
+    t = tornado("kz-baseline", 2026, 200, 7, history=history).set_index("assumption")
+    assert list(t["swing_kzt"]) == sorted(t["swing_kzt"], reverse=True)
+    assert t.loc["capacity", "p50_low_kzt"] <= t.loc["capacity", "p50_base_kzt"] <= t.loc["capacity", "p50_high_kzt"]
+    assert t.loc["electricity_price", "p50_high_kzt"] <= t.loc["electricity_price", "p50_low_kzt"]
+    assert t.loc["price_drift", "p50_low_kzt"] <= t.loc["price_drift", "p50_high_kzt"]
+
+
+def test_price_and_capacity_paths_from_csv(tmp_path, history):
+    price = tmp_path / "price.csv"
+    price.write_text("year,price_usd\n2026,50000\n2027,60000\n")
+    cap = tmp_path / "cap.csv"
+    cap.write_text("year,capacity_mw\n2026,100\n")
+    r = fc.run("kz-baseline", 2027, 50, 1, history=history, overrides=overrides(price, cap))
+    assert np.allclose(r.fleet.capacity_mw, [100, 100])
+    # every draw sees the given price path; the network still varies, so the revenue-weighted price is the path's
+    np.testing.assert_allclose(r.market.price_usd, np.tile([50000, 60000], (50, 1)), rtol=1e-9)
+    assert read_path(price, "price") == {2026: 50000.0, 2027: 60000.0}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("yr,price_usd\n2026,1\n", "column 'year': missing"),
+    ("year,price_usd\n20x6,1\n", "column 'year': must be a whole year.*year=20x6"),
+    ("year,price_usd\n2026,-5\n", "column 'price_usd': must be a number > 0.*price_usd=-5"),
+    ("year,price_usd\n2026,1\n2026,2\n", "column 'year': each year once"),
+])
+def test_bad_csv_is_refused_with_file_column_rule_and_rows(tmp_path, text, message):
+    f = tmp_path / "p.csv"
+    f.write_text(text)
+    with pytest.raises(ForecastError, match=message) as e:
+        read_path(f, "price")
+    assert str(f) in str(e.value)
+    with pytest.raises(ForecastError, match="no such file"):
+        read_path(tmp_path / "missing.csv", "capacity")
