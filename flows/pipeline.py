@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -76,10 +76,30 @@ def cluster_mapper(settings: Settings) -> partials.Mapper | None:
         get_run_logger().info("map: %d tasks over %d readings on the Dask cluster %s", len(sized),
                               sum(t.rows for t in sized), settings.cluster)
         with runner:
-            futures = runner.map(map_task, {"task": sized})
-            return [f.result() for f in futures]
+            with _detached():
+                futures = runner.map(map_task, {"task": sized})
+            return [cast(partials.MapResult, f.result()) for f in futures]
 
     return mapper
+
+
+@contextlib.contextmanager
+def _detached() -> Iterator[None]:
+    """Prefect sends the context of the submitting code with every task to the Dask worker: the flow run's
+    parameters (the command line's progress callback) and, inside the estimate task, that task's own (the run's
+    context, with its warehouse connection). Neither can be pickled nor is needed there: submit the map tasks as
+    tasks of the flow run, without them."""
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    flow_ctx = FlowRunContext.get()
+    task_token = TaskRunContext.__var__.set(None)  # type: ignore[arg-type]
+    flow_token = FlowRunContext.__var__.set(flow_ctx.model_copy(update={"parameters": {}})) if flow_ctx else None
+    try:
+        yield
+    finally:
+        if flow_token is not None:
+            FlowRunContext.__var__.reset(flow_token)
+        TaskRunContext.__var__.reset(task_token)
 
 
 def _failed(ctx: pipeline.RunContext, error: BaseException, pages: bool) -> None:

@@ -15,7 +15,7 @@
 -- An object store's files are read through Arrow instead: sql/core/energy_readings_registered.sql.
 CREATE OR REPLACE MACRO core.readings_of(files) AS TABLE
 SELECT r.farm_id, r.ts_start, r.ts_end, r.kwh, r.price_kzt_per_kwh, r.segment
-FROM read_parquet(files, union_by_name = true) r
+FROM read_parquet(files, union_by_name = false) r  -- one schema: only the first file is read to bind
 ANTI JOIN core.energy_readings_replaced x
        ON x.farm_id = r.farm_id AND x.ts_start = r.ts_start AND x.segment = r.segment;
 

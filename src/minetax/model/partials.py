@@ -1,8 +1,9 @@
 """Map, then reduce: the readings of a run's months as map tasks over the partitions, whose partials the model unions.
 
 `plan` (in the run's process, on the warehouse) groups the partitions of the months a run recomputes into map tasks:
-partitions in (month, bucket) order, a task taking partitions until it holds TASK_ROWS readings, so a task is one
-to a few partitions of 100M-readings warehouses, a few hundred tasks at 1 billion (Prefect's scheduling stalls past
+the partitions of one month in bucket order, a task taking partitions until it holds TASK_ROWS readings. So a task
+never spans two months (a new month leaves every other month's tasks, and their keys, as they were), a warehouse of
+100M readings over three years has one task a month, and 1 billion a few hundred (Prefect's scheduling stalls past
 about 2,000 tasks; a task costs 30 ms of Prefect and one DuckDB connection). A task's key is a hash of what it
 reads (its partition files, the readings later files replaced in them, the partial's format): its partial is
 _partials/<key>.parquet in the readings store. A task whose partial exists is not planned again (unchanged
@@ -35,6 +36,7 @@ import duckdb
 
 from minetax import db
 from minetax.errors import MinetaxError
+from minetax.faults import crashpoint
 from minetax.load import partitions
 from minetax.storage import Store
 
@@ -100,7 +102,7 @@ def plan(con: duckdb.DuckDBPyConnection, home: Path, m_from: dt.date, m_to: dt.d
     tasks: list[MapTask] = []
     group: list[tuple] = []
     for row in rows:  # (bucket, month, files, segments, rows), in (month, bucket) order
-        if group and sum(g[4] for g in group) + row[4] > TASK_ROWS:
+        if group and (row[1] != group[0][1] or sum(g[4] for g in group) + row[4] > TASK_ROWS):
             tasks.append(_task(con, store, group, memory, n_threads))
             group = []
         group.append(row)
@@ -127,6 +129,7 @@ def run_task(task: MapTask, con: duckdb.DuckDBPyConnection | None = None) -> Map
     c = duckdb.connect(config={"threads": task.threads, "memory_limit": task.memory_limit}) if own else con
     assert c is not None
     try:
+        crashpoint("map:task")
         store = Store.open(task.store)
         store.relation(c, list(task.files), "task_readings")
         c.execute("CREATE OR REPLACE TEMP TABLE task_replaced (farm_id VARCHAR, ts_start TIMESTAMP, "
