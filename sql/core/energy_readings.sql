@@ -9,9 +9,9 @@
 -- (minetax.load.partitions). `segment` is the sha256 of the loaded file a row comes from (a column of the
 -- partition files). Rows replaced by a later file (core.energy_readings_replaced) are left out by an anti-join,
 -- hashed on that small table (empty: the join passes every row). minetax.load.segments runs this file with the
--- file list; sql/core/window_readings.sql reads the same macro over the partitions of the months a run recomputes.
+-- file list.
 -- core.readings_of(files): the readings of the given partition files, less those replaced (a table macro:
--- DuckDB needs the list of files as a constant, so the view and the window each call it with theirs).
+-- DuckDB needs the list of files as a constant).
 -- An object store's files are read through Arrow instead: sql/core/energy_readings_registered.sql.
 CREATE OR REPLACE MACRO core.readings_of(files) AS TABLE
 SELECT r.farm_id, r.ts_start, r.ts_end, r.kwh, r.price_kzt_per_kwh, r.segment

@@ -73,10 +73,10 @@ INPUTS = {
     "pub": "minetax.publish.snapshot (the new snapshot, attached)",
     "partition_source": "minetax.load.partitions (a view over the validated readings file being written)",
     "readings_registered": "minetax.load.partitions (the listed partition files of an object store, as Arrow)",
-    "window_registered": "minetax.load.segments (the partition files of the run's months: Parquet or Arrow)",
     "task_readings": "minetax.model.partials (a map task's partition files, on the worker)",
     "task_replaced": "minetax.model.partials (the keys later files replaced in a map task's partitions)",
     "map_partials": "minetax.model.partials (the partials of the map tasks of the run's months)",
+    "map_partial_hours": "minetax.model.partials (the hours partials of the map tasks of the run's months)",
     "forecast_by_year_in": "minetax.forecast (the forecast's yearly summaries, a registered frame)",
     "forecast_windows_in": "minetax.forecast (the forecast's budget windows, a registered frame)",
 }

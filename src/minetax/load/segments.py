@@ -6,8 +6,9 @@ span, the raw copy it came from) and written once into the readings store as Par
 month (minetax.load.partitions), in the same transaction as the rest of the load, so a crash leaves at most
 unlisted files, never a half-loaded one. A later file's reading replaces an earlier one with the same key (farm_id,
 ts_start): the earlier one is listed in core.energy_readings_replaced and left out of the view. The view
-(sql/core/energy_readings.sql) and the run's window (sql/core/window_readings.sql) are made over the listed
-partition files: read_parquet for a folder store, a registered Arrow dataset for an object store.
+(sql/core/energy_readings.sql) is made over the listed partition files: read_parquet for a folder store, a
+registered Arrow dataset for an object store. The model does not read it: it reads the map's partials
+(minetax.model.partials), which read the partitions.
 """
 
 from __future__ import annotations
@@ -47,17 +48,6 @@ def home_of(con: duckdb.DuckDBPyConnection) -> Path:
     """MINETAX_HOME of an open warehouse (the folder of its file)."""
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     return Path(path[0][0]).parent
-
-
-def window_view(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
-    """Temp view window_readings (sql/core/window_readings.sql): core.energy_readings restricted to the partitions
-    of the months [lo, hi)."""
-    rels = partitions.files(con, lo, hi)
-    if not rels:
-        graph.run_file(con, "core/window_readings_empty.sql")
-        return
-    partitions.register(con, home_of(con), "window_registered", rels)
-    graph.run_file(con, "core/window_readings.sql")
 
 
 def _typed_as_core(con: duckdb.DuckDBPyConnection, untrimmed: bool | None = None) -> bool:

@@ -41,7 +41,7 @@ from minetax.load import partitions
 from minetax.storage import Store
 
 TASK_ROWS = 8_000_000  # readings per map task, at most (unless one partition holds more)
-PARTIAL_FORMAT = "1"  # bump when sql/map/partial_energy.sql changes what a partial holds
+PARTIAL_FORMAT = "2"  # bump when sql/map/partial_energy.sql or partial_hours.sql change what a partial holds
 MEMORY_ENV, THREADS_ENV = "MINETAX_TASK_MEMORY", "MINETAX_TASK_THREADS"
 
 
@@ -58,10 +58,15 @@ class MapTask:
     replaced: tuple[tuple[str, str, str], ...] = ()  # (farm_id, ts_start ISO, segment) replaced by later files
     memory_limit: str = "1GB"
     threads: int = 1
+    hours: bool = False  # also the hours partial (time-of-use schemes in the scenario)
 
     @property
     def partial(self) -> str:
         return f"_partials/{self.key}.parquet"
+
+    @property
+    def partial_hours(self) -> str:
+        return f"_partials/{self.key}-hours.parquet"
 
     @property
     def label(self) -> str:
@@ -93,9 +98,10 @@ def limits(threads: int | None = None) -> tuple[str, int]:
     return memory, int(t) if t else (threads or os.cpu_count() or 1)
 
 
-def plan(con: duckdb.DuckDBPyConnection, home: Path, m_from: dt.date, m_to: dt.date, threads: int | None = None
-         ) -> tuple[list[MapTask], list[MapTask]]:
-    """The map tasks of months m_from..m_to (first days): (all of them, those whose partial is missing)."""
+def plan(con: duckdb.DuckDBPyConnection, home: Path, m_from: dt.date, m_to: dt.date, threads: int | None = None,
+         hours: bool = False) -> tuple[list[MapTask], list[MapTask]]:
+    """The map tasks of months m_from..m_to (first days): (all of them, those whose partial is missing). `hours`:
+    the hours partials are needed too (a time-of-use scheme): a task whose hours partial is missing runs."""
     rows = con.execute(db.statement("map/plan_partitions.sql"), [m_from, m_to]).fetchall()
     store = partitions.store_of(con, home)
     memory, n_threads = limits(threads)
@@ -103,22 +109,24 @@ def plan(con: duckdb.DuckDBPyConnection, home: Path, m_from: dt.date, m_to: dt.d
     group: list[tuple] = []
     for row in rows:  # (bucket, month, files, segments, rows), in (month, bucket) order
         if group and (row[1] != group[0][1] or sum(g[4] for g in group) + row[4] > TASK_ROWS):
-            tasks.append(_task(con, store, group, memory, n_threads))
+            tasks.append(_task(con, store, group, memory, n_threads, hours))
             group = []
         group.append(row)
     if group:
-        tasks.append(_task(con, store, group, memory, n_threads))
-    return tasks, [t for t in tasks if not store.exists(t.partial)]
+        tasks.append(_task(con, store, group, memory, n_threads, hours))
+    return tasks, [t for t in tasks if not store.exists(t.partial) or (hours and not store.exists(t.partial_hours))]
 
 
-def _task(con: duckdb.DuckDBPyConnection, store: Store, group: list[tuple], memory: str, threads: int) -> MapTask:
+def _task(con: duckdb.DuckDBPyConnection, store: Store, group: list[tuple], memory: str, threads: int,
+          hours: bool) -> MapTask:
     files = tuple(f for g in group for f in g[2])
     names = tuple(f"bucket={b}/ym={m:%Y%m}" for b, m, *_ in group)
     replaced = tuple((r[0], r[1].isoformat(sep=" "), r[2]) for r in con.execute(
         db.statement("map/plan_replaced.sql"), [[f for g in group for f in g[2]]]).fetchall())
     digest = hashlib.sha256(json.dumps([PARTIAL_FORMAT, files, replaced]).encode()).hexdigest()
     segments = max(g[3] for g in group)
-    return MapTask(digest, store.url, files, names, segments, sum(g[4] for g in group), replaced, memory, threads)
+    return MapTask(digest, store.url, files, names, segments, sum(g[4] for g in group), replaced, memory, threads,
+                   hours)
 
 
 def run_task(task: MapTask, con: duckdb.DuckDBPyConnection | None = None) -> MapResult:
@@ -141,6 +149,8 @@ def run_task(task: MapTask, con: duckdb.DuckDBPyConnection | None = None) -> Map
             cols = ("rule", "info", "readings", "examples")
             result.findings = [dict(zip(cols, r, strict=True))
                                for r in c.execute(db.statement("map/partial_checks.sql")).fetchall()]
+        if task.hours:
+            store.write_parquet(c, db.statement("map/partial_hours.sql"), task.partial_hours)
         result.rows = store.write_parquet(c, db.statement("map/partial_energy.sql"), task.partial)
         summary = c.execute(f"SELECT coalesce(sum(kwh), 0), coalesce(sum(readings), 0) FROM read_parquet("
                             f"{db.literal(store.uri(task.partial))})").fetchall() if store.is_local else None
@@ -170,8 +180,8 @@ class PartitionError(MinetaxError):
 
 def reduce(con: duckdb.DuckDBPyConnection, home: Path, tasks: Sequence[MapTask], results: Sequence[MapResult]
            ) -> None:
-    """Check the map's results and register the partials of `tasks` as map_partials (an empty relation when there
-    are none)."""
+    """Check the map's results and register the partials of `tasks` as map_partials and map_partial_hours (empty
+    relations when there are none)."""
     by_key = {r.key: r for r in results}
     missing = [t for t in tasks if t.key not in by_key and not partitions.store_of(con, home).exists(t.partial)]
     problems = [_problem(r) for r in results if r.error or any(not f["info"] for f in r.findings)]
@@ -180,11 +190,14 @@ def reduce(con: duckdb.DuckDBPyConnection, home: Path, tasks: Sequence[MapTask],
         raise PartitionError("the map over the readings partitions failed; nothing was published:\n  - "
                              + "\n  - ".join(problems))
     if not tasks:
-        con.execute("CREATE OR REPLACE TEMP VIEW map_partials AS SELECT * FROM (SELECT CAST(NULL AS VARCHAR) AS "
-                    "farm_id, CAST(NULL AS DATE) AS day, CAST(NULL AS TIMESTAMP) AS multi_start, CAST(NULL AS "
-                    "TIMESTAMP) AS multi_end, 0.0 AS kwh, 0.0 AS cost_kzt, 0 AS readings) WHERE false").fetchall()
+        db.run_file(con, "map/map_partials_empty.sql")
         return
-    partitions.store_of(con, home).relation(con, [t.partial for t in tasks], "map_partials")
+    store = partitions.store_of(con, home)
+    store.relation(con, [t.partial for t in tasks], "map_partials")
+    if all(t.hours for t in tasks):
+        store.relation(con, [t.partial_hours for t in tasks], "map_partial_hours")
+    else:  # no time-of-use scheme: no hours partials, the empty relation (the second statement of the file)
+        con.execute(db.statements(db.sql_text("map/map_partials_empty.sql"))[1]).fetchall()
 
 
 def _problem(r: MapResult) -> str:

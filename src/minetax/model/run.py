@@ -2,8 +2,8 @@
 
 Inside the caller's transaction: the scenario's assumption tables, the map over the readings partitions of the
 window (minetax.model.partials: in this process, or on a cluster through the caller's mapper) and its partials as
-map_partials, the readings of the window (temp view window_readings), then every file of the model stage in graph
-order.
+map_partials and map_partial_hours, then every file of the model stage in graph order. No model file reads the
+readings themselves.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ def run(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, m_from:
     write_assumption_tables(con, scenario)
     home = segments.home_of(con)
     t0 = time.perf_counter()
-    tasks, todo = partials.plan(con, home, m_from, m_to)
+    hours = any(s.family == "per_kwh_time_of_use" for s in scenario.schemes)  # hours partials only for those
+    tasks, todo = partials.plan(con, home, m_from, m_to, hours=hours)
     results = (mapper or partials.run_local)(todo)
     partials.reduce(con, home, tasks, results)
     if stats is not None:
         stats.update(tasks=len(tasks), run=len(todo), seconds=time.perf_counter() - t0,
                      task_seconds=sum(r.seconds for r in results), rows=sum(t.rows for t in todo))
-    segments.window_view(con, m_from, m_to + dt.timedelta(days=32))  # past the last month's end
     return graph.run(con, "model", {**model_params(run_id, scenario), "m_from": m_from, "m_to": m_to})
