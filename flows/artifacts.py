@@ -58,6 +58,9 @@ def log_files(logger: Logger, files: list[InputFile]) -> None:
 def log_stage(logger: Logger, stage: Stage) -> None:
     if stage.name == "estimate":
         logger.info("estimate: periods recomputed %s, %.2f s", stage.periods or "(none)", stage.seconds)
+        if stage.map:
+            logger.info("map: %d tasks for the window, %d run (%d readings; the rest unchanged), %.2f s",
+                        stage.map["tasks"], stage.map["run"], stage.map["rows"], stage.map["seconds"])
     else:
         logger.info("%s: %.2f s", stage.name, stage.seconds)
 

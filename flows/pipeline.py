@@ -7,9 +7,11 @@ validation results, links to the snapshot, the report and the Data Docs); see fl
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -21,6 +23,7 @@ from flows import artifacts
 from minetax import interrupts, pipeline
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.load.ingest import InputFile
+from minetax.model import partials
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -45,6 +48,58 @@ def publish_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) -
     artifacts.log_stage(logger, ctx.stages[-1])
     logger.info("published %s (run %s)", path, ctx.run_id)
     return path
+
+
+@task(name="map-partitions", cache_policy=NO_CACHE)
+def map_task(task: partials.MapTask) -> partials.MapResult:
+    """One map task over readings partitions (minetax.model.partials.run_task): on a Dask worker, it reads the
+    readings store and writes its partial there; it never opens the warehouse."""
+    return partials.run_task(task)
+
+
+def cluster_mapper(settings: Settings) -> partials.Mapper | None:
+    """The map on the Dask cluster of `settings` (prefect-dask's DaskTaskRunner; flows/executors.py), one Prefect
+    task per map task, each with MINETAX_TASK_THREADS threads (default 1: a Dask worker runs one task per thread)
+    and MINETAX_TASK_MEMORY of DuckDB memory; None without a cluster (the map runs in this process)."""
+    from flows import executors
+
+    if not settings.cluster:
+        return None
+
+    def mapper(tasks: Sequence[partials.MapTask]) -> list[partials.MapResult]:
+        if not tasks:
+            return []
+        memory, threads = partials.limits(threads=1)
+        runner = executors.task_runner(settings)
+        assert runner is not None
+        sized = [dataclasses.replace(t, threads=threads, memory_limit=memory) for t in tasks]
+        get_run_logger().info("map: %d tasks over %d readings on the Dask cluster %s", len(sized),
+                              sum(t.rows for t in sized), settings.cluster)
+        with runner:
+            with _detached():
+                futures = runner.map(map_task, {"task": sized})
+            return [cast(partials.MapResult, f.result()) for f in futures]
+
+    return mapper
+
+
+@contextlib.contextmanager
+def _detached() -> Iterator[None]:
+    """Prefect sends the context of the submitting code with every task to the Dask worker: the flow run's
+    parameters (the command line's progress callback) and, inside the estimate task, that task's own (the run's
+    context, with its warehouse connection). Neither can be pickled nor is needed there: submit the map tasks as
+    tasks of the flow run, without them."""
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    flow_ctx = FlowRunContext.get()
+    task_token = TaskRunContext.__var__.set(None)  # type: ignore[arg-type]
+    flow_token = FlowRunContext.__var__.set(flow_ctx.model_copy(update={"parameters": {}})) if flow_ctx else None
+    try:
+        yield
+    finally:
+        if flow_token is not None:
+            FlowRunContext.__var__.reset(flow_token)
+        TaskRunContext.__var__.reset(task_token)
 
 
 def _failed(ctx: pipeline.RunContext, error: BaseException, pages: bool) -> None:
@@ -87,6 +142,7 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
     interrupts.take_over()  # Ctrl-C and SIGTERM stop the run through minetax.interrupts, not Prefect's handler
     settings = Settings.make(home, data_dir, schemes_dir)
     ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
+    ctx.mapper = cluster_mapper(settings)
     try:
         ingest_task(ctx, progress)
         estimate_task(ctx, progress)

@@ -130,6 +130,18 @@ CREATE TABLE IF NOT EXISTS core.energy_reading_segments (
     seq INTEGER PRIMARY KEY, sha256 VARCHAR, path VARCHAR, rows BIGINT, kwh DOUBLE, ts_min TIMESTAMP,
     ts_max TIMESTAMP, run_id VARCHAR, loaded_at TIMESTAMP
 );
+-- The readings store: every loaded readings file is written there as Parquet partitioned by farm bucket (a stable
+-- hash of farm_id, modulo `buckets`) and month (minetax.load.partitions). The number of buckets is chosen from the
+-- size of the first readings file and recorded here, never changed after (a farm must stay in its bucket); `store`
+-- is the location (a folder or s3://bucket/prefix; NULL: MINETAX_HOME/core/energy_readings).
+CREATE TABLE IF NOT EXISTS core.readings_layout (
+    buckets INTEGER, store VARCHAR, rows_per_month BIGINT, rule VARCHAR, chosen_at TIMESTAMP
+);
+-- One row per partition file: the segment (file sha256) it came from, its bucket and month, its path relative to
+-- the store, and its rows.
+CREATE TABLE IF NOT EXISTS core.energy_reading_partitions (
+    segment VARCHAR, bucket INTEGER, month DATE, path VARCHAR, rows BIGINT
+);
 CREATE TABLE IF NOT EXISTS core.energy_readings_replaced (
     farm_id VARCHAR, ts_start TIMESTAMP, segment VARCHAR, kwh DOUBLE
 );

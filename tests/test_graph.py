@@ -91,25 +91,24 @@ def test_run_file_refuses_a_missing_parameter():
         graph.run_file(con, "model/farm_month.sql", {"scenario_id": "s"})
 
 
-def test_literal_segment_list_reaches_the_view_quoted(tmp_path):
-    """core.energy_readings over segment files given as a literal list (one has a quote in its name), less a
-    replaced reading; the window view over one of them."""
+def test_literal_file_list_reaches_the_view_quoted(tmp_path):
+    """core.energy_readings over partition files given as a literal list (one has a quote in its name), less a
+    replaced reading of its segment."""
     con = duckdb.connect()
     graph.run_file(con, "schema.sql")
     paths = [tmp_path / "a.parquet", tmp_path / "it's b.parquet"]
     for i, path in enumerate(paths):
         con.execute(f"COPY (SELECT 'F{i}' AS farm_id, TIMESTAMP '2023-01-01' + INTERVAL (h) HOUR AS ts_start, "
-                    f"TIMESTAMP '2023-01-01' + INTERVAL (h + 1) HOUR AS ts_end, 1.0 AS kwh, 20.0 AS price_kzt_per_kwh "
-                    f"FROM range(3) t(h)) TO {db.literal(path)} (FORMAT parquet)").fetchall()
+                    f"TIMESTAMP '2023-01-01' + INTERVAL (h + 1) HOUR AS ts_end, 1.0 AS kwh, 20.0 AS price_kzt_per_kwh, "
+                    f"{db.literal(path.stem)} AS segment FROM range(3) t(h)) TO {db.literal(path)} (FORMAT parquet)"
+                    ).fetchall()
     con.execute("INSERT INTO core.energy_readings_replaced VALUES ('F1', TIMESTAMP '2023-01-01 00:00', "
                 "'it''s b', 1.0)").fetchall()
-    graph.run_file(con, "core/energy_readings.sql", {"segments": paths})
+    graph.run_file(con, "core/energy_readings.sql", {"files": paths})
     assert con.execute("SELECT farm_id, count(*) FROM core.energy_readings GROUP BY 1 ORDER BY 1").fetchall() == [
         ("F0", 3), ("F1", 2)]
-    graph.run_file(con, "core/window_readings.sql", {"segments": paths[1:]})
-    assert con.execute("SELECT count(*), min(segment) FROM window_readings").fetchall() == [(2, "it's b")]
     with pytest.raises(graph.GraphError, match="must be a string or a list of strings"):
-        graph.run_file(con, "core/window_readings.sql", {"segments": 3})
+        graph.run_file(con, "core/energy_readings.sql", {"files": 3})
 
 
 def test_no_string_marker_templating_left():

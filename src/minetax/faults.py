@@ -11,7 +11,7 @@ from pathlib import Path
 
 POINTS = ("begin:recorded", "ingest:hashed", "ingest:staged", "ingest:validated", "ingest:merged",
           "ingest:merged-all", "estimate:modelled", "estimate:taxed", "estimate:checked", "run:committed",
-          "publish:tables", "publish:views", "publish:renamed")
+          "publish:tables", "publish:views", "publish:renamed", "map:task")
 
 
 def crashpoint(name: str) -> None:

@@ -52,9 +52,9 @@ from minetax.errors import MinetaxError
 REQUIRED = ("model", "grain", "units", "reads", "recompute", "params")
 OPTIONAL = ("also", "updates", "variant of")
 RECOMPUTE = ("whole", "by month", "by tax period", "per scheme", "per file staged", "per run", "per query",
-             "per comparison", "per publish", "per forecast run")
+             "per comparison", "per publish", "per forecast run", "per map task")
 UNHEADED = ("export", "examples")  # queries for people: a plain comment is enough
-STAGES = ("schema", "staging", "core", "model", "tax", "checks", "publish", "forecast")  # the data flow's order
+STAGES = ("schema", "staging", "core", "map", "model", "tax", "checks", "publish", "forecast")  # the data flow's order
 
 # Relations made outside sql/ (by Python, before the files that read them run), and who makes them.
 INPUTS = {
@@ -71,6 +71,12 @@ INPUTS = {
     "reading_spans": "minetax.load.reading_order (per farm, the staged file's time span)",
     "readings_flags_raw": "minetax.load.reading_order (flagged rows of the staged readings file)",
     "pub": "minetax.publish.snapshot (the new snapshot, attached)",
+    "partition_source": "minetax.load.partitions (a view over the validated readings file being written)",
+    "readings_registered": "minetax.load.partitions (the listed partition files of an object store, as Arrow)",
+    "task_readings": "minetax.model.partials (a map task's partition files, on the worker)",
+    "task_replaced": "minetax.model.partials (the keys later files replaced in a map task's partitions)",
+    "map_partials": "minetax.model.partials (the partials of the map tasks of the run's months)",
+    "map_partial_hours": "minetax.model.partials (the hours partials of the map tasks of the run's months)",
     "forecast_by_year_in": "minetax.forecast (the forecast's yearly summaries, a registered frame)",
     "forecast_windows_in": "minetax.forecast (the forecast's budget windows, a registered frame)",
 }
@@ -331,19 +337,29 @@ def _writer(name: str, given: Mapping[str, object]) -> Callable[[re.Match[str]],
     return lambda _m: _literal(name, given[name])
 
 
-def run_file(con: duckdb.DuckDBPyConnection, path: str, params: Mapping | None = None) -> None:
-    """Run sql/<path> with the parameters its header declares: each must be given; literal ones are written into
-    the text, the others bound where a statement uses them."""
+def prepared(path: str, params: Mapping | None = None) -> list[tuple[str, dict | None]]:
+    """The statements of sql/<path> with the parameters its header declares, each as (text, bound parameters): each
+    parameter must be given; literal ones are written into the text, the others bound where a statement uses them."""
     header = model(path)
     given = dict(params or {})
     missing = [p for p in header.params if p not in given]
     if missing:
         raise GraphError(f"sql/{path} needs {', '.join('$' + p for p in missing)}")
     bound = {k: given[k] for k in header.params if k not in header.literal}
+    out = []
     for stmt in db.statements(db.sql_text(path)):
         for name in header.literal:
             stmt = re.sub(rf"\${name}\b", _writer(name, given), stmt)
-        con.execute(stmt, db.bound(stmt, bound)).fetchall()
+        out.append((stmt, db.bound(stmt, bound)))
+    return out
+
+
+def run_file(con: duckdb.DuckDBPyConnection, path: str, params: Mapping | None = None) -> list[tuple]:
+    """Run sql/<path> (see prepared); returns the last statement's rows."""
+    rows: list[tuple] = []
+    for stmt, bound in prepared(path, params):
+        rows = con.execute(stmt, bound).fetchall()
+    return rows
 
 
 def run(con: duckdb.DuckDBPyConnection, stage: str, params: Mapping, each: Sequence[Mapping] = (),

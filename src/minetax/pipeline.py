@@ -24,6 +24,7 @@ from minetax.config import Settings
 from minetax.errors import MinetaxError
 from minetax.faults import crashpoint
 from minetax.load import ingest as ing
+from minetax.model.partials import Mapper
 from minetax.publish import runlog, runs
 from minetax.publish import snapshot as pub
 from minetax.runlock import RunLock
@@ -42,6 +43,7 @@ class Stage:
     name: str
     seconds: float = 0.0
     periods: str | None = None
+    map: dict | None = None  # estimate: the map over the readings partitions (tasks, run, seconds; see partials)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class RunContext:
     files: list[ing.InputFile] = field(default_factory=list)  # what ingest took (recorded when the run ends)
     reports: list[Report] = field(default_factory=list)  # validation reports of inputs and outputs
     stages: list[Stage] = field(default_factory=list)  # each step that ran, in order (a backfill: one per chunk)
+    mapper: Mapper | None = None  # runs the map tasks (flows/: on a Dask cluster); None: in this process
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -140,7 +143,8 @@ def estimate(ctx: RunContext, progress: Progress = None, window: tuple[dt.date, 
     """Recompute model and tax for the months that need it and run the output suites (inside the transaction)."""
     ctx.begin_transaction()
     with _timed(ctx, "estimate") as stage, interrupts.active(ctx.connection):
-        ctx.reports += est.estimate(ctx.connection, ctx.run_id, ctx.scenario, progress, window)
+        stage.map = {}
+        ctx.reports += est.estimate(ctx.connection, ctx.run_id, ctx.scenario, progress, window, ctx.mapper, stage.map)
         query = "SELECT periods FROM meta.runs WHERE run_id = ?"
         stage.periods = ctx.connection.execute(query, [ctx.run_id]).fetchall()[0][0]
 

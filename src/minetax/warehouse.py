@@ -12,7 +12,7 @@ from minetax.load import segments
 
 # Bump when a model.* or tax.* table changes shape: those schemas hold only derived results, recomputed by
 # every run, so an older warehouse gets them dropped and recreated (core.* and meta.* are kept).
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "4"  # core.readings_layout and core.energy_reading_partitions are new core tables (kept)
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -28,5 +28,6 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         con.execute("INSERT INTO meta.schema_info (version) VALUES (?)", [SCHEMA_VERSION]).fetchall()
     db.run_file(con, "schema.sql")
     segments.migrate(con, path.parent)
+    segments.migrate_partitions(con, path.parent)
     segments.refresh_view(con, path.parent)
     return con

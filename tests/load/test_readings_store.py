@@ -44,26 +44,57 @@ def test_later_file_replaces_by_key_and_the_old_rows_are_left_out(tmp_path):
         [("A1", "2023-02-01 00:00:00")]
 
 
-def test_typed_parquet_is_its_own_segment_and_csv_gets_a_typed_copy(tmp_path):
+def test_each_file_is_written_partitioned_by_farm_bucket_and_month(tmp_path):
+    """A CSV file and then a typed Parquet file: each is written once into the readings store as bucket × month
+    partitions named after the file's sha256, listed in core.energy_reading_partitions; the segment keeps the raw
+    copy it came from. The second file adds a partition and changes no file of the first."""
     data = make_data_dir(tmp_path / "data", FARMS, READINGS)
     settings = Settings.make(tmp_path / "home", data)
     pipeline.run(settings, "kz-baseline")
-    (path,) = _q(settings, "SELECT path FROM core.energy_reading_segments")[0]
-    assert path.startswith("core/energy_readings/") and (settings.home / path).is_file()
-    table = pa.table({"farm_id": ["A2"], "ts_start": pa.array([dt.datetime(2023, 2, 1)], pa.timestamp("us")),
-                      "ts_end": pa.array([dt.datetime(2023, 3, 1)], pa.timestamp("us")),
+    store = settings.home / "core" / "energy_readings"
+    (sha, path), = _q(settings, "SELECT sha256, path FROM core.energy_reading_segments")
+    assert path.startswith("raw/energy_readings/") and (settings.home / path).is_file()
+    assert _q(settings, "SELECT buckets FROM core.readings_layout") == [(1,)]
+    first = _q(settings, "SELECT bucket, month::VARCHAR, path, rows FROM core.energy_reading_partitions ORDER BY 2")
+    assert first == [(0, "2023-01-01", f"bucket=0/ym=202301/{sha}_0.parquet", 2),
+                     (0, "2023-02-01", f"bucket=0/ym=202302/{sha}_0.parquet", 1)]
+    before = {p: (store / p).stat().st_mtime_ns for _, _, p, _ in first}
+    table = pa.table({"farm_id": ["A2"], "ts_start": pa.array([dt.datetime(2023, 3, 1)], pa.timestamp("us")),
+                      "ts_end": pa.array([dt.datetime(2023, 4, 1)], pa.timestamp("us")),
                       "kwh": [250.0], "price_kzt_per_kwh": [4.0]})
-    pq.write_table(table, settings.inbox_dir / "energy_readings-2023-02.parquet")
+    pq.write_table(table, settings.inbox_dir / "energy_readings-2023-03.parquet")
     pipeline.run(settings, "kz-baseline")
-    paths = [r[0] for r in _q(settings, "SELECT path FROM core.energy_reading_segments ORDER BY seq")]
-    assert paths[1].startswith("raw/energy_readings/")  # the stored copy, not copied again
+    assert len(_q(settings, "SELECT * FROM core.energy_reading_partitions")) == 3
+    assert {p: (store / p).stat().st_mtime_ns for p in before} == before  # no old partition rewritten
     assert _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings") == [(4, 2750.0)]
+    files = pq.read_table(next(store.glob("bucket=0/ym=202303/*.parquet")))
+    assert files.column_names == ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh", "segment"]
 
 
+def test_farm_buckets_are_a_stable_hash_and_chosen_once(tmp_path, monkeypatch):
+    """MINETAX_READINGS_BUCKETS=4: each farm's readings lie in bucket md5(farm_id) mod 4 (the same in Python), and
+    the choice is recorded: a later setting does not change it."""
+    import hashlib
 
-def test_typed_parquet_with_padded_farm_ids_gets_a_trimmed_copy(tmp_path):
-    """Farm ids with spaces around them (found by the key/overlap pass) make the typed Parquet file unfit to be
-    its own segment: a trimmed copy is written, and the segment's kWh (counted in the suite's scan) is listed."""
+    monkeypatch.setenv("MINETAX_READINGS_BUCKETS", "4")
+    farms = {f"F{i}": ["coal", "grid", True, "2022-01-01", None] for i in range(12)}
+    data = make_data_dir(tmp_path / "data", farms, [[f, "2023-01", 100, 12] for f in farms])
+    settings = Settings.make(tmp_path / "home", data)
+    pipeline.run(settings, "kz-baseline")
+    rows = _q(settings, "SELECT farm_id, regexp_extract(filename, 'bucket=(\\d+)', 1)::INTEGER FROM read_parquet("
+                        f"'{settings.home}/core/energy_readings/bucket=*/ym=*/*.parquet', filename = true)")
+    expect = {f: int.from_bytes(hashlib.md5(f.encode()).digest()[8:], "little") % 4 for f in farms}
+    assert dict(rows) == expect and len(set(expect.values())) > 1
+    monkeypatch.setenv("MINETAX_READINGS_BUCKETS", "8")
+    write_csv(settings.inbox_dir / "energy_readings-2.csv", HEADER,
+              [["F1", "2023-02-01 00:00:00", "2023-03-01 00:00:00", 5, 12]])
+    pipeline.run(settings, "kz-baseline")
+    assert _q(settings, "SELECT buckets, rule FROM core.readings_layout") == [(4, "MINETAX_READINGS_BUCKETS=4")]
+
+
+def test_typed_parquet_with_padded_farm_ids_is_written_trimmed(tmp_path):
+    """Farm ids with spaces around them (found by the key/overlap pass): the partitions hold the trimmed ids, and the
+    segment's kWh (counted in the suite's scan) is listed."""
     data = make_data_dir(tmp_path / "data", FARMS, READINGS)
     settings = Settings.make(tmp_path / "home", data)
     pipeline.run(settings, "kz-baseline")
@@ -73,10 +104,11 @@ def test_typed_parquet_with_padded_farm_ids_gets_a_trimmed_copy(tmp_path):
                       "kwh": [250.0, 125.0], "price_kzt_per_kwh": [4.0, 4.0]})
     pq.write_table(table, settings.inbox_dir / "energy_readings-2023-02.parquet")
     pipeline.run(settings, "kz-baseline")
-    (path, kwh), = _q(settings, "SELECT path, kwh FROM core.energy_reading_segments ORDER BY seq DESC LIMIT 1")
-    assert path.startswith("core/energy_readings/") and kwh == 375.0
+    (kwh,), = _q(settings, "SELECT kwh FROM core.energy_reading_segments ORDER BY seq DESC LIMIT 1")
+    assert kwh == 375.0
     assert _q(settings, "SELECT farm_id, count(*) FROM core.energy_readings WHERE farm_id = 'A2' "
                         "AND ts_start >= '2023-02-01' GROUP BY ALL") == [("A2", 2)]
+
 
 def _hourly(farm: str, day: int, hours: int) -> list[list]:
     return [[farm, f"2023-01-{day:02d} {h:02d}:00:00", f"2023-01-{day:02d} {h:02d}:59:59" if h == 23 else

@@ -68,9 +68,9 @@ def test_reported_hashrate_is_used(model):
 
 
 def test_energy_by_day_spreads_readings_over_midnight_and_keeps_readings_before_1970_apart():
-    """Steps 1 and 2 of sql/model_farm_month.sql (energy_agg, farm_day) on readings around two midnights, one of
-    them before 1970 (where every reading takes the spreading path): each reading is kept or summed by day, and a
-    reading over midnight is split by time."""
+    """The map's partial (sql/map/partial_energy.sql) and steps 1 and 2 of sql/model/farm_month.sql (energy_agg,
+    farm_day) on readings around two midnights, one of them before 1970 (where every reading takes the spreading
+    path): each reading is kept or summed by day, and a reading over midnight is split by time."""
     from minetax import db
 
     t = pd.Timestamp
@@ -82,9 +82,10 @@ def test_energy_by_day_spreads_readings_over_midnight_and_keeps_readings_before_
                                                                           t("2023-01-02 01:00"), 32.0),
             ("B1", t("2023-01-01 00:00"), t("2023-01-01 01:00"), 64.0)]
     con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE window_readings (farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, "
+    con.execute("CREATE TEMP TABLE task_rows (farm_id VARCHAR, ts_start TIMESTAMP, ts_end TIMESTAMP, "
                 "kwh DOUBLE, price_kzt_per_kwh DOUBLE)").fetchall()
-    con.executemany("INSERT INTO window_readings VALUES (?, ?, ?, ?, 10)", [list(r) for r in rows])
+    con.executemany("INSERT INTO task_rows VALUES (?, ?, ?, ?, 10)", [list(r) for r in rows])
+    con.execute(f"CREATE TEMP TABLE map_partials AS {db.statement('map/partial_energy.sql')}").fetchall()
     for stmt in db.statements(db.sql_text("model/farm_month.sql"))[:2]:  # energy_agg, farm_day
         con.execute(stmt, db.bound(stmt, {"m_from": t("1969-12-01").date(), "m_to": t("2023-01-01").date()})
                     ).fetchall()

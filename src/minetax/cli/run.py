@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -40,7 +41,9 @@ def run(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt 
 
 
 def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow", **extra: Any) -> dict[str, Any]:
-    """Run a flow for one scenario on Prefect's temporary API, with a progress line; raise on failure."""
+    """Run a flow for one scenario, with a progress line; raise on failure. The flow runs against the Prefect server
+    at PREFECT_API_URL when one is set (where its runs, logs and artifacts are kept; required with --cluster), else
+    on Prefect's temporary local API, started here and stopped at exit."""
     from minetax.tax.schemes import load_scenario
 
     load_scenario(scenario, settings.scenarios_dir, settings.schemes_dir)  # refused before Prefect starts
@@ -51,10 +54,12 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
     snapshot, before = settings.published_path, file_id(settings.published_path)
     interrupt_note[0] = lambda: ("nothing was changed (the run was rolled back)" if file_id(snapshot) == before
                                  else f"the run had finished: its results are published in {snapshot}")
-    with console.status(Text(f"{scenario}: starting Prefect (temporary local API)…")) as status:
+    server = os.environ.get("PREFECT_API_URL", "").strip()  # a running Prefect server: the run is recorded there
+    where = f"Prefect server {server}" if server else "temporary local API"
+    with console.status(Text(f"{scenario}: starting Prefect ({where})…")) as status:
         from flows import temporary_api
 
-        ready = temporary_api.start()  # boots while Prefect and the flows are imported
+        ready = (lambda: None) if server else temporary_api.start()  # boots while Prefect and the flows are imported
         # pyarrow imports pandas on first use, inside the run: here it loads while the API is still booting
         import pandas  # noqa: F401
 

@@ -210,7 +210,8 @@ def _merge(con: duckdb.DuckDBPyConnection, settings: Settings, ds: Dataset, f: I
             raise MinetaxError(f"{f.path}: no raw copy to merge from")
         segments.add(con, settings.home, f.sha256, f.stored_path, f.rows, run_id,
                      replaces=order is not None and order.near_core, kwh=f.kwh,
-                     untrimmed=order.untrimmed if order is not None else None)
+                     untrimmed=order.untrimmed if order is not None else None,
+                     store=getattr(settings, "readings_store", None))
     else:
         db.run_file(con, f"core/{ds.name}.sql")
 

@@ -1,15 +1,14 @@
-"""Meter readings in core: Parquet segments under MINETAX_HOME, and the view core.energy_readings over them.
+"""Meter readings in core: the loaded files ("segments"), their partitions in the readings store, and the view
+core.energy_readings over them.
 
-Copying 100M readings into a DuckDB table costs more than everything else a run does (7–9 s on 2 cores, and as
-much again for a primary-key index), so validated readings stay in Parquet. A loaded Parquet file whose
-columns already have the core types is its own segment: the content-addressed raw copy
-(raw/energy_readings/<sha256>.parquet), not copied again. Any other file (CSV, other types, padded farm ids)
-gets a typed copy, core/energy_readings/<sha256>.parquet. Segments are listed in core.energy_reading_segments
-in the same transaction as the rest of the load, so a crash leaves at most an unlisted file, never a half-loaded
-one. A later file's reading replaces an earlier one with the same key (farm_id, ts_start): the earlier one is
-listed in core.energy_readings_replaced and left out of the view. The view (sql/core/energy_readings.sql) and the
-run's window (sql/core/window_readings.sql) are run by minetax.graph with the list of segment files as a declared
-literal parameter ($segments).
+Every validated readings file is a segment: listed in core.energy_reading_segments (its sha256, rows, kWh, time
+span, the raw copy it came from) and written once into the readings store as Parquet partitioned by farm bucket ×
+month (minetax.load.partitions), in the same transaction as the rest of the load, so a crash leaves at most
+unlisted files, never a half-loaded one. A later file's reading replaces an earlier one with the same key (farm_id,
+ts_start): the earlier one is listed in core.energy_readings_replaced and left out of the view. The view
+(sql/core/energy_readings.sql) is made over the listed partition files: read_parquet for a folder store, a
+registered Arrow dataset for an object store. The model does not read it: it reads the map's partials
+(minetax.model.partials), which read the partitions.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from minetax import db, graph
+from minetax.load import partitions
 
 CORE_TYPES = {"farm_id": "VARCHAR", "ts_start": "TIMESTAMP", "ts_end": "TIMESTAMP", "kwh": "DOUBLE",
               "price_kzt_per_kwh": "DOUBLE"}
@@ -31,29 +31,23 @@ def segment_dir(home: Path) -> Path:
 
 
 def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
-    """(Re)create core.energy_readings over the listed segments (paths are kept relative to MINETAX_HOME)."""
-    paths = [home / r[0] for r in con.execute("SELECT path FROM core.energy_reading_segments ORDER BY seq").fetchall()]
-    if not paths:
+    """(Re)create core.energy_readings over the listed partition files."""
+    rels = partitions.files(con)
+    if not rels:
         graph.run_file(con, "core/energy_readings_empty.sql")
         return
-    graph.run_file(con, "core/energy_readings.sql", {"segments": paths})
+    store = partitions.store_of(con, home)
+    if store.is_local:
+        graph.run_file(con, "core/energy_readings.sql", {"files": [store.uri(r) for r in rels]})
+    else:
+        store.relation(con, rels, "readings_registered")
+        graph.run_file(con, "core/energy_readings_registered.sql")
 
 
 def home_of(con: duckdb.DuckDBPyConnection) -> Path:
     """MINETAX_HOME of an open warehouse (the folder of its file)."""
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     return Path(path[0][0]).parent
-
-
-def window_view(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
-    """Temp view window_readings (sql/core/window_readings.sql): core.energy_readings restricted to the segments
-    that may hold readings starting in [lo, hi), by their listed time range."""
-    rows = con.execute("SELECT path FROM core.energy_reading_segments WHERE ts_min < ? AND ts_max > ? ORDER BY seq",
-                       [hi, lo]).fetchall()
-    if not rows:
-        graph.run_file(con, "core/window_readings_empty.sql")
-        return
-    graph.run_file(con, "core/window_readings.sql", {"segments": [home_of(con) / r[0] for r in rows]})
 
 
 def _typed_as_core(con: duckdb.DuckDBPyConnection, untrimmed: bool | None = None) -> bool:
@@ -68,8 +62,8 @@ def _typed_as_core(con: duckdb.DuckDBPyConnection, untrimmed: bool | None = None
 
 
 def _write_segment(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> None:
-    """Write the core columns of `source` (a relation, with any ORDER BY) to a Parquet segment: aside, then
-    renamed, so a crash never leaves a half-written segment under its final name."""
+    """Write the core columns of `source` (a relation, with any ORDER BY) to one Parquet file: aside, then renamed,
+    so a crash never leaves a half-written file under its final name (a warehouse from before segments)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
     con.execute(f"COPY (SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh FROM {source}) "
@@ -78,16 +72,10 @@ def _write_segment(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> N
 
 
 def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, rows: int, run_id: str,
-        replaces: bool, kwh: float | None = None, untrimmed: bool | None = None) -> Path:
-    """List the staged readings file (validated) as a segment; `replaces`: core holds readings it may replace;
-    `kwh`: its total, if counted already; `untrimmed`: whether a farm id has spaces to trim, if known. Returns the
-    segment's path."""
-    if stored.suffix == ".parquet" and _typed_as_core(con, untrimmed):
-        path = stored
-    else:
-        path = segment_dir(home) / f"{sha256}.parquet"
-        if not path.exists():
-            _write_segment(con, "typed_energy_readings", path)
+        replaces: bool, kwh: float | None = None, untrimmed: bool | None = None, store: str | None = None) -> None:
+    """List the staged readings file (validated) as a segment and write its partitions; `replaces`: core holds
+    readings it may replace; `kwh`: its total, if counted already; `untrimmed`: whether a farm id has spaces to
+    trim, if known; `store`: the readings store setting (None: the warehouse's, or the default folder)."""
     listed = con.execute("SELECT count(*) FROM core.energy_reading_segments WHERE sha256 = ?", [sha256]
                          ).fetchall()[0][0] > 0
     if listed:  # the same content loaded again (e.g. a file put back after another replaced some of its
@@ -98,13 +86,17 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
         graph.run_file(con, "core/energy_readings_replaced.sql", {"segment": sha256})
     if not listed:
         lo, hi = con.execute("SELECT min(lo), max(hi) FROM reading_spans").fetchall()[0]
+        partitions.ensure_layout(con, rows, lo, hi, store)
+        source = (f"read_parquet({db.literal(stored)})" if stored.suffix == ".parquet"
+                  and _typed_as_core(con, untrimmed) else "typed_energy_readings")
+        partitions.write(con, home, sha256, source, run_id)
         if kwh is None:
             kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
+        path = str(stored.relative_to(home)) if stored.is_relative_to(home) else str(stored)
         con.execute("INSERT INTO core.energy_reading_segments VALUES "
                     "((SELECT coalesce(max(seq), 0) + 1 FROM core.energy_reading_segments), ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [sha256, str(path.relative_to(home)), rows, kwh, lo, hi, run_id, dt.datetime.now()]).fetchall()
+                    [sha256, path, rows, kwh, lo, hi, run_id, dt.datetime.now()]).fetchall()
     refresh_view(con, home)
-    return path
 
 
 def migrate(con: duckdb.DuckDBPyConnection, home: Path) -> None:
@@ -114,7 +106,7 @@ def migrate(con: duckdb.DuckDBPyConnection, home: Path) -> None:
                        "AND table_name = 'energy_readings'").fetchall()
     if not kind or kind[0][0] != "BASE TABLE":
         return
-    path = segment_dir(home) / "migrated-table.parquet"
+    path = home / "core" / "migrated" / "migrated-table.parquet"
     _write_segment(con, "core.energy_readings ORDER BY farm_id, ts_start", path)
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
@@ -126,6 +118,28 @@ def migrate(con: duckdb.DuckDBPyConnection, home: Path) -> None:
                         "'migration', ?)", [str(path.relative_to(home)), n, kwh, lo, hi, dt.datetime.now()]
                         ).fetchall()
         refresh_view(con, home)
+        con.execute("COMMIT").fetchall()
+    except BaseException:
+        con.execute("ROLLBACK").fetchall()
+        raise
+
+
+def migrate_partitions(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    """A warehouse from before the readings store lists segments that have no partitions: write each segment's
+    readings into the store (the buckets chosen from all of them), in one transaction."""
+    todo = con.execute("SELECT sha256, path FROM core.energy_reading_segments s WHERE NOT EXISTS (SELECT 1 FROM "
+                       "core.energy_reading_partitions p WHERE p.segment = s.sha256) ORDER BY seq").fetchall()
+    if not todo:
+        return
+    con.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        rows, lo, hi = con.execute("SELECT sum(rows), min(ts_min), max(ts_max) FROM core.energy_reading_segments"
+                                   ).fetchall()[0]
+        partitions.ensure_layout(con, int(rows), lo, hi, None)
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS stage_farms AS SELECT * FROM core.farms WHERE false").fetchall()
+        for sha, rel in todo:
+            path = Path(rel) if Path(rel).is_absolute() else home / rel
+            partitions.write(con, home, sha, f"read_parquet({db.literal(path)})", "migration")
         con.execute("COMMIT").fetchall()
     except BaseException:
         con.execute("ROLLBACK").fetchall()

@@ -19,6 +19,7 @@ from minetax import graph
 from minetax.errors import OutputValidationError
 from minetax.faults import crashpoint
 from minetax.model import run as model_stage
+from minetax.model.partials import Mapper
 from minetax.publish import runs
 from minetax.tax import rates, readings
 from minetax.tax.schemes import Scenario, Scheme
@@ -104,7 +105,7 @@ def _save_state(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
 
 
 def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, progress: Progress = None,
-             window: Window | None = None) -> list[Report]:
+             window: Window | None = None, mapper: Mapper | None = None, stats: dict | None = None) -> list[Report]:
     """Recompute the months that need it (see plan) inside the caller's transaction and check the outputs; raise
     OutputValidationError (with the reports) if a check fails: the caller rolls back."""
     months, label = plan(con, scenario, window)
@@ -114,7 +115,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, pr
     rng = {"m_from": months[0], "m_to": months[1]}
     if progress:
         progress(f"modelling {label}")
-    model_stage.run(con, run_id, scenario, *months)
+    model_stage.run(con, run_id, scenario, *months, mapper=mapper, stats=stats)
     crashpoint("estimate:modelled")
     reports = [_check(con, "output.farm_month", "checks/farm_month.sql", {"scenario_id": scenario.scenario_id},
                       "model.farm_month")]
