@@ -100,8 +100,15 @@ def write(con: duckdb.DuckDBPyConnection, home: Path, segment: str, source: str,
     con.execute(f"CREATE OR REPLACE TEMP VIEW partition_source AS SELECT * FROM {source}").fetchall()
     scratch = _scratch(store, run_id)
     try:
-        stats = graph.run_file(con, "core/energy_reading_partition_files.sql",
-                               {"dir": str(scratch), "pattern": f"{segment}_{{i}}", "segment": segment})
+        # the order of rows inside a partition file means nothing (the map groups and sorts what it needs): not
+        # keeping the file's order makes the partitioned write 25-30% faster
+        order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+        con.execute("SET preserve_insertion_order = false").fetchall()
+        try:
+            stats = graph.run_file(con, "core/energy_reading_partition_files.sql",
+                                   {"dir": str(scratch), "pattern": f"{segment}_{{i}}", "segment": segment})
+        finally:
+            con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}").fetchall()
         rows = []
         for name, count, *_ in stats:
             local = Path(name)
