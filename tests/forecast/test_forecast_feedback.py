@@ -14,7 +14,7 @@ from minetax.forecast import network
 from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data, read_only
 from minetax.forecast.protocol import Chain
-from minetax.forecast.rolling import NO_CHANGE, rolling_backtest
+from minetax.forecast.rolling import NO_CHANGE, rolling_backtest, scores
 from minetax.forecast.tornado import tornado
 from minetax.forecast.user_paths import overrides, read_path
 
@@ -150,3 +150,18 @@ def test_bad_csv_is_refused_with_file_column_rule_and_rows(tmp_path, text, messa
     assert str(f) in str(e.value)
     with pytest.raises(ForecastError, match="no such file"):
         read_path(tmp_path / "missing.csv", "capacity")
+
+
+def test_scores_hand_computed():
+    """MdAPE and coverage on a four-row case worked by hand: model m, horizon 1, actual 100 each time, P50 90, 130,
+    100, 120 (APE 0.10, 0.30, 0.00, 0.20: median 0.15 -> 15%); inside P10-P90 in 3 of 4 -> 75%; a point forecast
+    (no change) has no coverage."""
+    rows = pd.DataFrame({
+        "origin": [2020, 2021, 2022, 2023, 2023], "horizon": 1, "year": [2021, 2022, 2023, 2024, 2024],
+        "model": ["m", "m", "m", "m", NO_CHANGE], "measure": "network_hashrate_ths",
+        "p10": [80, 120, 95, 90, 100], "p50": [90, 130, 100, 120, 100], "p90": [110, 140, 105, 125, 100],
+        "actual": 100.0, "ape": [0.10, 0.30, 0.00, 0.20, 0.0], "inside": [True, False, True, True, None]})
+    s = scores(rows).set_index("model")
+    assert s.loc["m", "n"] == 4 and s.loc["m", "mdape_pct"] == pytest.approx(15.0)
+    assert s.loc["m", "coverage_pct"] == pytest.approx(75.0)
+    assert s.loc[NO_CHANGE, "mdape_pct"] == 0.0 and pd.isna(s.loc[NO_CHANGE, "coverage_pct"])
