@@ -73,6 +73,12 @@ def test_paraguay_russia_kyrgyzstan_values():
         [(D(2025, 11, 1), D(2026, 3, 31), None, "reported")]
     rate, basis = _rate("kg-mining-tax", {"month": D(2026, 1, 1), "avg_price_kzt_per_kwh": 10})
     assert rate == 0.10 and basis == "bracket: flat (suspended: halt-2025-26)"
+    scheme = load_scheme("kg-mining-tax")
+    months = [{"month": D(2025, m, 1), "avg_price_kzt_per_kwh": 10} for m in (10, 11)] + \
+        [{"month": D(2026, m, 1), "avg_price_kzt_per_kwh": 10} for m in (3, 4)]
+    with law.scratch() as con:
+        law.rates_for(con, scheme, months)
+        assert law.suspended_shares(con, scheme, 4) == pytest.approx([0, 1, 1, 0])  # flat days: whole months
 
 
 @pytest.mark.parametrize("scheme_id", ["ru-mining-income", "kg-mining-tax", "et-eep-tou", "py-ande-tariff",

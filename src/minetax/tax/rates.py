@@ -92,3 +92,11 @@ def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dic
     by_index = {int(sid): (rate, basis) for sid, rate, basis in found}
     return [by_index[i] for i in range(len(subjects))]
 
+
+
+def suspended_shares(con: duckdb.DuckDBPyConnection, scheme: Scheme, n: int) -> list[float]:
+    """For the subjects of the last `rates_for` call of this scheme on `con`, in order: the share of each subject's
+    month inside a suspension window (0 where none), for a caller that scales its activity by it (the forecast)."""
+    query = "SELECT subject_id, suspended_share FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ?"
+    found = dict(con.execute(query, [scheme.scheme_id, scheme.version]).fetchall())
+    return [float(found.get(str(i)) or 0.0) for i in range(n)]
