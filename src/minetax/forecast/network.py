@@ -125,7 +125,8 @@ class NetworkFit:
             Param("network.sd", self.adjust_sd, self.adjust_sd / np.sqrt(2 * max(1, self.adjust_n - 2)),
                   self.adjust_n, "log/month", "sd of the monthly hashrate shock"),
             Param("efficiency.drift", self.eff_drift, self.eff_drift_se, self.eff_n, "log/month",
-                  f"monthly log change of world fleet J/TH ({np.expm1(12 * self.eff_drift):+.1%} a year)"),
+                  f"monthly log change of world fleet J/TH ({np.expm1(12 * self.eff_drift):+.1%} a year; the last "
+                  f"{self.eff_months_extrapolated} months before the cut extrapolated with it)"),
             Param("fees.c", float(self.fee[0]), float(fse[0]), self.fee_n, "logit", "intercept of logit fee share"),
             Param("fees.phi", float(self.fee[1]), float(fse[1]), self.fee_n, "1",
                   "persistence of logit fee share month to month"),
