@@ -1,11 +1,12 @@
 """The measured inputs of docs/scale-out.md and its model, from one benchmark run (bench/run.py).
 
 Model (docs/scale-out.md states it): for N readings on W workers × T threads,
-    time   = fixed + reduce(N) + ceil(tasks / (W·T)) × (N / tasks) × c + N × b / (W × bandwidth)
+    time   = fixed + reduce(N) + ceil(tasks / (W·T)) × ((N / tasks) × c + o) + N × b / (W × bandwidth)
     memory = per worker: T × DuckDB's memory_limit per task + the worker process itself
-with c the core-seconds per reading of a map task, tasks by minetax's rules (partitions of farm buckets × months,
-grouped into tasks within a month), b the bytes per reading in the readings store, and reduce(N) = r0 + r1 × N
-(r0 the reduce of 2 farms × 1 day; its input is the partials, farms × days, which grow with N at a fixed span).
+with c the core-seconds per reading of a map task, o what a task costs on the cluster beyond its own work, tasks
+by minetax's rules (partitions of farm buckets × months, grouped into tasks within a month), b the bytes per reading
+in the readings store, and reduce(N) = r0 + r1 × N (r0 the reduce of 2 farms × 1 day; its input is the partials,
+farms × days, which grow with N at a fixed span).
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ def inputs(res: dict) -> dict:
             busy = cl["wall_s"] - (out["fixed_server_s"] or 0.0) - (reduce_s or 0.0)
             row.update(cluster_s=cl["wall_s"], task_runs=cl["task_runs"], workers=cl["workers"],
                        worker_peak_mb=cl["worker_peak_mb"], cluster_c=busy * cl["workers"] / w["n"])
+            if c is not None and mp and mp.get("run"):  # what a task costs on the cluster beyond its own work
+                row["task_overhead_s"] = max(busy * cl["workers"] - c * w["n"], 0.0) / mp["run"]
         out["sizes"].append(row)
     return out
 
@@ -145,6 +148,13 @@ def task_peak(m: dict) -> float | None:
     return max(peaks) if peaks else None
 
 
+def task_overhead(m: dict) -> float | None:
+    """Seconds a map task costs on the cluster beyond its own work (Prefect's states, Dask, the worker reading
+    the store), from the largest size run on the cluster: ((time − fixed − reduce) × workers − c × readings) / tasks."""
+    have = [r for r in m["sizes"] if r.get("task_overhead_s") is not None]
+    return max(have, key=lambda r: r["n"])["task_overhead_s"] if have else None
+
+
 def model(m: dict, n: float, workers: int) -> dict | None:
     """Expected time and memory for n readings on `workers` × THREADS (None without the inputs)."""
     top = best(m)
@@ -152,7 +162,8 @@ def model(m: dict, n: float, workers: int) -> dict | None:
         return None
     lay = layout_for(n)
     p, tasks = int(lay["partitions"]), int(lay["tasks"])
-    map_s = math.ceil(tasks / (workers * THREADS)) * (n / tasks) * top["c"]
+    over = task_overhead(m)
+    map_s = math.ceil(tasks / (workers * THREADS)) * ((n / tasks) * top["c"] + (over or 0.0))
     b = top["bytes_per_reading"]
     transfer_s = n * b / (workers * BANDWIDTH_MB_S * 1e6) if b else None
     reduce_s = reduce_for(m, n)
@@ -162,7 +173,7 @@ def model(m: dict, n: float, workers: int) -> dict | None:
     return {"partitions": p, "tasks": tasks, "map_s": map_s, "transfer_s": transfer_s, "reduce_s": reduce_s,
             "total_s": total, "worker_mb": THREADS * m["task_limit_mb"] + (base or 0.0),
             "store_gb": n * b / 1e9 if b else None, "farms": n / per_farm(),
-            "complete": reduce_s is not None and b is not None and base is not None}
+            "complete": reduce_s is not None and b is not None and base is not None and over is not None}
 
 
 def per_farm() -> float:
@@ -204,7 +215,10 @@ def block(res: dict) -> str:
                  ("per_partition_s", f"cost per partition, core-seconds, at {top['size']}",
                   fmt(top["c"] * top["n"] / top["partitions"], " s", 3) if top["partitions"] else "not measured"),
                  ("bytes_per_reading", f"store bytes a reading, at {top['size']}",
-                  fmt(top["bytes_per_reading"], "", 2))]
+                  fmt(top["bytes_per_reading"], "", 2)),
+                 ("task_overhead_s", "what a map task costs on the cluster beyond its own work, seconds: ((time − "
+                  "fixed − reduce) × workers − c × readings) / tasks, at the largest size run there",
+                  fmt(task_overhead(m), " s", 2))]
     rows += [("task_memory_mb", "DuckDB memory_limit per map task (MINETAX_TASK_MEMORY)",
               f"{m['task_limit_mb']:.0f} MB"),
              ("task_peak_mb", "largest Dask worker process of the cluster run", fmt(task_peak(m), " MB", 0))]
