@@ -21,6 +21,12 @@ MEASURE_NAMES = {"network_hashrate_ths": "network hashrate", "fee_base_gwh": "fe
                  "fee_revenue_kzt": "fee KZT (sample)"}
 
 
+def _bn(v: float) -> str:
+    """Billions with two decimals; a value that rounds to zero is 0.00, never -0.00."""
+    text = f"{v / 1e9:,.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def _check(runs: int, *ids: str | None) -> None:
     from minetax.tax.schemes import check_id
 
@@ -52,14 +58,14 @@ def print_fit(fit: dict) -> None:
 def _print_tables(by_year: pd.DataFrame, windows: pd.DataFrame, title: str) -> None:
     t = Table("scheme", "year", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT", title=title)
     for r in by_year.itertuples():
-        t.add_row(r.scheme, str(r.year), *(f"{v / 1e9:,.2f}" for v in (r.p10, r.p50, r.p90, r.mean)),
+        t.add_row(r.scheme, str(r.year), *(_bn(v) for v in (r.p10, r.p50, r.p90, r.mean)),
                   style="bold" if r.scheme == "all schemes" else None)
     console.print(t)
     t = Table("scheme", "window", "years", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT",
               title="Budget windows (sum per draw)")
     for r in windows.itertuples():
         t.add_row(r.scheme, f"{r.window_years} y", f"{r.first_year}–{r.last_year}",
-                  *(f"{v / 1e9:,.2f}" for v in (r.p10, r.p50, r.p90, r.mean)))
+                  *(_bn(v) for v in (r.p10, r.p50, r.p90, r.mean)))
     console.print(t)
 
 
@@ -67,7 +73,7 @@ def _print_tornado(tor: pd.DataFrame) -> None:
     t = Table("assumption", "low", "high", "P50 at low bn KZT", "P50 bn KZT", "P50 at high bn KZT", "swing bn KZT",
               title=f"Tornado: P50 revenue {int(tor.year.iloc[0])}, all schemes, each assumption over its stated range")
     for r in tor.itertuples():
-        t.add_row(r.assumption, f"{r.low:g}", f"{r.high:g}", *(f"{v / 1e9:,.2f}" for v in (
+        t.add_row(r.assumption, f"{r.low:g}", f"{r.high:g}", *(_bn(v) for v in (
             r.p50_low_kzt, r.p50_base_kzt, r.p50_high_kzt, r.swing_kzt)))
     console.print(t)
 
