@@ -181,3 +181,21 @@ def test_bad_scheme_refused(tmp_path, name, old, new, message):
     with pytest.raises(SchemeError, match=f"scheme refused: {name}.yaml") as e:
         load_scheme(name, _scheme(tmp_path, name, old, new))
     assert message in str(e.value), str(e.value)
+
+
+def test_workbook_lists_suspension_findings_as_data_quality(runs, tmp_path):
+    import openpyxl
+
+    from minetax.outputs.export import context
+    from minetax.outputs.workbook import write_workbook
+
+    import shutil
+
+    shutil.copytree(runs[1].home, tmp_path / "home")  # the module's read-only connection holds the snapshot open
+    settings = Settings.make(tmp_path / "home", runs[1].data_dir, SCHEMES)
+    path = write_workbook(settings, context(settings, "t-suspend"), tmp_path, force=False)
+    rows = list(openpyxl.load_workbook(path, data_only=True)["Data quality"].iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].startswith("Readings inside a "
+                                                                                               "suspension window"))
+    found = [r for r in rows[start + 2:] if r[0] == "t-suspend" and r[1] == "S1"]
+    assert [(r[4], r[5]) for r in found] == [(3100, 1000), (2800, 400), (3100, 500)]

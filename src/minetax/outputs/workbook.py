@@ -73,7 +73,9 @@ def sheet_specs(ctx: Context) -> list[tuple[str, list[Table]]]:
                                       "export/data_quality.sql", s),
                                 Table("Input files refused by runs (not in these estimates): the rule failed and the "
                                       "first failed rows", "export/refused_inputs.sql"),
-                                Table("Every rule checked (failures first)", "export/data_quality_rules.sql", s)]),
+                                Table("Every rule checked (failures first)", "export/data_quality_rules.sql", s),
+                                Table("Readings inside a suspension window (mining banned there and then): kWh and "
+                                      "the tax on them", "export/suspension_findings.sql", s)]),
               ("Run and inputs", [Table("Runs and input files (sha256)", "export/run_inputs.sql", s)])]
     return specs
 
