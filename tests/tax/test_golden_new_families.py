@@ -184,12 +184,12 @@ def test_bad_scheme_refused(tmp_path, name, old, new, message):
 
 
 def test_workbook_lists_suspension_findings_as_data_quality(runs, tmp_path):
+    import shutil
+
     import openpyxl
 
     from minetax.outputs.export import context
     from minetax.outputs.workbook import write_workbook
-
-    import shutil
 
     shutil.copytree(runs[1].home, tmp_path / "home")  # the module's read-only connection holds the snapshot open
     settings = Settings.make(tmp_path / "home", runs[1].data_dir, SCHEMES)
