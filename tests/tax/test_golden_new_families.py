@@ -199,3 +199,13 @@ def test_workbook_lists_suspension_findings_as_data_quality(runs, tmp_path):
                                                                                                "suspension window"))
     found = [r for r in rows[start + 2:] if r[0] == "t-suspend" and r[1] == "S1"]
     assert [(r[4], r[5]) for r in found] == [(3100, 1000), (2800, 400), (3100, 500)]
+
+
+@pytest.mark.parametrize("period, share", [("2023-01-01", 0), ("2023-02-01", 4 / 28), ("2023-03-01", 5 / 31)])
+def test_top_down_suspension_is_flat_over_the_days_and_national_only(runs, period, share):
+    """Top-down (World): the regional winter-halt does not apply; the national halt takes its days' share."""
+    row = runs[0].execute("SELECT energy_kwh, suspended_kwh, tax_kzt, tax_suspended_kzt FROM estimates_country "
+                          "WHERE scenario_id = 't-suspend' AND country = 'World' AND period_start = ?",
+                          [period]).fetchone()
+    assert row[1] == pytest.approx(row[0] * share, rel=1e-12, abs=1e-6)
+    assert row[3] == pytest.approx(row[2] * share, rel=1e-12, abs=1e-6)
