@@ -91,35 +91,41 @@ def ensure_layout(con: duckdb.DuckDBPyConnection, rows: int, lo: dt.datetime, hi
     return n
 
 
-def write(con: duckdb.DuckDBPyConnection, home: Path, segment: str, source: str, run_id: str) -> int:
-    """Write the readings of relation `source` (one validated file, sha256 `segment`) into the store, partitioned,
-    and list the files. Returns the number of partition files."""
+def write(con: duckdb.DuckDBPyConnection, home: Path, segment: str, source: str, run_id: str, rows: int) -> int:
+    """Write the readings of relation `source` (one validated file of `rows` readings, sha256 `segment`) into the
+    store, partitioned, and list the files. Returns the number of partition files."""
     store = store_of(con, home)
     n = int(layout(con)[0])  # type: ignore[index]  # ensure_layout ran first
     graph.run_file(con, "core/farm_buckets.sql", {"buckets": n})
     con.execute(f"CREATE OR REPLACE TEMP VIEW partition_source AS SELECT * FROM {source}").fetchall()
     scratch = _scratch(store, run_id)
+    listed: list[list] = []
+    # the order of rows inside a partition file means nothing (the map groups and sorts what it needs): not
+    # keeping the file's order makes the partitioned write 25-30% faster
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = false").fetchall()
     try:
-        # the order of rows inside a partition file means nothing (the map groups and sorts what it needs): not
-        # keeping the file's order makes the partitioned write 25-30% faster
-        order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-        con.execute("SET preserve_insertion_order = false").fetchall()
-        try:
+        for bucket in range(n):
+            con.execute("CREATE OR REPLACE TEMP TABLE bucket_farms AS SELECT farm_id FROM farm_buckets WHERE bucket = ?",
+                        [bucket]).fetchall()
+            folder = scratch / f"bucket={bucket}"
             stats = graph.run_file(con, "core/energy_reading_partition_files.sql",
-                                   {"dir": str(scratch), "pattern": f"{segment}_{{i}}", "segment": segment})
-        finally:
-            con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}").fetchall()
-        rows = []
-        for name, count, *_ in stats:
-            local = Path(name)
-            rel = str(local.relative_to(scratch))
-            bucket, ym = (int(part.split("=", 1)[1]) for part in local.parent.relative_to(scratch).parts)
-            _publish(store, local, rel)
-            rows.append([segment, bucket, dt.date(ym // 100, ym % 100, 1), rel, int(count)])
+                                   {"dir": str(folder), "pattern": f"{segment}_{{i}}", "segment": segment})
+            for name, count, *_ in stats:
+                local = Path(name)
+                rel = str(local.relative_to(scratch))
+                ym = int(local.parent.name.split("=", 1)[1])
+                _publish(store, local, rel)
+                listed.append([segment, bucket, dt.date(ym // 100, ym % 100, 1), rel, int(count)])
     finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}").fetchall()
         shutil.rmtree(scratch, ignore_errors=True)
-    con.executemany("INSERT INTO core.energy_reading_partitions VALUES (?, ?, ?, ?, ?)", rows)
-    return len(rows)
+    written = sum(r[4] for r in listed)
+    if written != rows:  # every reading names a known farm (validated), so every one has a bucket
+        raise MinetaxError(f"readings file {segment[:12]}…: {written} of its {rows} readings were written to the "
+                           "readings store; the run is rolled back")
+    con.executemany("INSERT INTO core.energy_reading_partitions VALUES (?, ?, ?, ?, ?)", listed)
+    return len(listed)
 
 
 def _scratch(store: Store, run_id: str) -> Path:

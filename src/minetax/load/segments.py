@@ -89,7 +89,7 @@ def add(con: duckdb.DuckDBPyConnection, home: Path, sha256: str, stored: Path, r
         partitions.ensure_layout(con, rows, lo, hi, store)
         source = (f"read_parquet({db.literal(stored)})" if stored.suffix == ".parquet"
                   and _typed_as_core(con, untrimmed) else "typed_energy_readings")
-        partitions.write(con, home, sha256, source, run_id)
+        partitions.write(con, home, sha256, source, run_id, rows)
         if kwh is None:
             kwh = con.execute("SELECT sum(kwh) FROM typed_energy_readings").fetchall()[0][0]
         path = str(stored.relative_to(home)) if stored.is_relative_to(home) else str(stored)
@@ -127,7 +127,7 @@ def migrate(con: duckdb.DuckDBPyConnection, home: Path) -> None:
 def migrate_partitions(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     """A warehouse from before the readings store lists segments that have no partitions: write each segment's
     readings into the store (the buckets chosen from all of them), in one transaction."""
-    todo = con.execute("SELECT sha256, path FROM core.energy_reading_segments s WHERE NOT EXISTS (SELECT 1 FROM "
+    todo = con.execute("SELECT sha256, path, rows FROM core.energy_reading_segments s WHERE NOT EXISTS (SELECT 1 FROM "
                        "core.energy_reading_partitions p WHERE p.segment = s.sha256) ORDER BY seq").fetchall()
     if not todo:
         return
@@ -137,9 +137,12 @@ def migrate_partitions(con: duckdb.DuckDBPyConnection, home: Path) -> None:
                                    ).fetchall()[0]
         partitions.ensure_layout(con, int(rows), lo, hi, None)
         con.execute("CREATE TEMP TABLE IF NOT EXISTS stage_farms AS SELECT * FROM core.farms WHERE false").fetchall()
-        for sha, rel in todo:
+        for sha, rel, n in todo:
             path = Path(rel) if Path(rel).is_absolute() else home / rel
-            partitions.write(con, home, sha, f"read_parquet({db.literal(path)})", "migration")
+            # every farm of the old readings gets its bucket, listed in core.farms or not (old warehouses)
+            con.execute(f"INSERT INTO stage_farms (farm_id) SELECT DISTINCT farm_id FROM read_parquet("
+                        f"{db.literal(path)})").fetchall()
+            partitions.write(con, home, sha, f"read_parquet({db.literal(path)})", "migration", n)
         con.execute("COMMIT").fetchall()
     except BaseException:
         con.execute("ROLLBACK").fetchall()
