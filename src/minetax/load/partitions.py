@@ -106,8 +106,8 @@ def write(con: duckdb.DuckDBPyConnection, home: Path, segment: str, source: str,
     con.execute("SET preserve_insertion_order = false").fetchall()
     try:
         for bucket in range(n):
-            con.execute("CREATE OR REPLACE TEMP TABLE bucket_farms AS SELECT farm_id FROM farm_buckets WHERE bucket = ?",
-                        [bucket]).fetchall()
+            con.execute("CREATE OR REPLACE TEMP TABLE bucket_farms AS SELECT farm_id FROM farm_buckets "
+                        "WHERE bucket = ?", [bucket]).fetchall()
             folder = scratch / f"bucket={bucket}"
             stats = graph.run_file(con, "core/energy_reading_partition_files.sql",
                                    {"dir": str(folder), "pattern": f"{segment}_{{i}}", "segment": segment})
