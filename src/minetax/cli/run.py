@@ -65,6 +65,10 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
 
         import flows.pipeline
 
+        # the HTML report and the Data Docs pages (10-15 s) are made on demand (`minetax report`, `minetax docs`, and
+        # for a failed run its page below), not by every command-line run, on a server or not; scheduled runs
+        # (`minetax serve`) make them and link them from the run's artifacts
+        extra.setdefault("report", False)
         state = flows.pipeline.call(
             flow_name, ready(), home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
             schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(Text(f"{scenario}: {msg}…")),
