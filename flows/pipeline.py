@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -53,14 +54,24 @@ def publish_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) -
 @task(name="map-partitions", cache_policy=NO_CACHE)
 def map_task(task: partials.MapTask) -> partials.MapResult:
     """One map task over readings partitions (minetax.model.partials.run_task): on a Dask worker, it reads the
-    readings store and writes its partial there; it never opens the warehouse."""
+    readings store and writes its partial there; it never opens the warehouse. DuckDB gets the worker's share of
+    memory, one thread and the worker's folder to spill to (flows/executors.py: duckdb_config), unless
+    MINETAX_TASK_MEMORY says otherwise."""
+    from flows import executors
+
+    config = executors.duckdb_config()
+    if config and not os.environ.get(partials.MEMORY_ENV):
+        task = dataclasses.replace(task, memory_limit=str(config.get("memory_limit", task.memory_limit)),
+                                   threads=int(config.get("threads", task.threads)),
+                                   temp_directory=str(config["temp_directory"]))
     return partials.run_task(task)
 
 
 def cluster_mapper(settings: Settings) -> partials.Mapper | None:
     """The map on the Dask cluster of `settings` (prefect-dask's DaskTaskRunner; flows/executors.py), one Prefect
     task per map task, each with MINETAX_TASK_THREADS threads (default 1: a Dask worker runs one task per thread)
-    and MINETAX_TASK_MEMORY of DuckDB memory; None without a cluster (the map runs in this process)."""
+    and MINETAX_TASK_MEMORY of DuckDB memory if set, else the worker's share (map_task); None without a cluster
+    (the map runs in this process)."""
     from flows import executors
 
     if not settings.cluster:

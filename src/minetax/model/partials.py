@@ -59,6 +59,7 @@ class MapTask:
     memory_limit: str = "1GB"
     threads: int = 1
     hours: bool = False  # also the hours partial (time-of-use schemes in the scenario)
+    temp_directory: str | None = None  # where DuckDB spills beyond memory_limit (a Dask worker's own folder)
 
     @property
     def partial(self) -> str:
@@ -134,7 +135,11 @@ def run_task(task: MapTask, con: duckdb.DuckDBPyConnection | None = None) -> Map
     t0 = time.perf_counter()
     result = MapResult(task.key, task.partial, task.partitions, task.files)
     own = con is None
-    c = duckdb.connect(config={"threads": task.threads, "memory_limit": task.memory_limit}) if own else con
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": task.threads,
+                                                               "memory_limit": task.memory_limit}
+    if task.temp_directory:
+        config["temp_directory"] = task.temp_directory
+    c = duckdb.connect(config=config) if own else con
     assert c is not None
     try:
         crashpoint("map:task")
