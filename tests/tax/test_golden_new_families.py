@@ -1,12 +1,15 @@
 """The issue-17 families (marginal bands on the taxpayer's volume, time-of-use periods, suspension windows) against
 hand-computed cases (tests/golden/families17/cases.yaml), through the farm tax of a run, the top-down country tax
-and the forecast's call of the rate model; and bad schemes of these families refused by name."""
+and the forecast engine (its month rates over each case's tax period, and its annual taxes by draw: flat load, one
+taxpayer, suspension windows under the behavioural model); and bad schemes of these families refused by name."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -14,8 +17,12 @@ import yaml
 from minetax import pipeline
 from minetax.config import Settings
 from minetax.errors import SchemeError
+from minetax.forecast import rates as forecast_rates
+from minetax.forecast.assumptions import ForecastError
+from minetax.forecast.fleet import FleetPaths
+from minetax.tax import rates as law
 from minetax.tax.schemes import load_scenario, load_scheme
-from tests.conftest import FARM_HEADER, TESTS, as_forecast, farm_and_country, make_data_dir, month_reading, write_csv
+from tests.conftest import FARM_HEADER, TESTS, farm_and_country, make_data_dir, month_reading, write_csv
 
 CASES_DIR = TESTS / "golden" / "families17"
 SCHEMES = CASES_DIR / "schemes"
@@ -135,14 +142,63 @@ def test_country_tax(consumers, case):
     assert got[1].startswith(want_basis), got
 
 
+def _fleet(year: int, price: float, capacity_mw: float = 1.0, fx: float = 500.0) -> FleetPaths:
+    one = np.ones(1)
+    return FleetPaths([year], capacity_mw * one, one, 20.0 * one, one, price * one, fx * one, 0.0 * one)
+
+
+def _forecast_period_rate(scheme, subject: dict, period: dt.date) -> tuple[float, list[str]]:
+    """The forecast engine's rate over the tax period: its month rates (forecast.rates.month_rates, what fleet_taxes
+    weighs) for a fleet year at the period's average price, running flat, whose kWh in the period are the case's,
+    weighted by the months' kWh (their days)."""
+    months = {"month": 1, "quarter": 3, "year": 12}[scheme.tax_period]
+    inside = [(m, k, p) for m, k, p in subject["readings"] if m.year == period.year
+              and period.month <= m.month < period.month + months]
+    kwh = sum(k for _, k, _ in inside)
+    price = sum(k * p for _, k, p in inside) / kwh
+    weights = forecast_rates.month_weights([period.year])
+    span = slice(period.month - 1, period.month - 1 + months)
+    year_kwh = kwh / weights[0, span].sum()
+    attrs = {"energy_source": subject["energy_source"], "connection": subject["connection"], "metered": True,
+             "licensed": True}
+    with law.scratch() as con:
+        got = forecast_rates.month_rates(con, scheme, [period.year], _fleet(period.year, price), attrs,
+                                         year_kwh * weights[None] if scheme.family == "per_kwh_marginal" else None)
+    rate = got.rate.reshape(-1, 12)[0]
+    w = weights[0, span]
+    return float((rate[span] * w).sum() / w.sum()), got.basis[0][span]
+
+
 @pytest.mark.parametrize("case", CASES["farm"], ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
-def test_as_the_forecast_calls_it(consumers, case):
+def test_forecast_engine_month_rates(consumers, case):
     _, scheme_id, farm, period, _, _, rate, basis = case
     want_rate, want_basis = OTHER.get(("forecast", scheme_id, farm, period), (rate, basis))
     subject = {s["id"]: s for s in _subjects()}[farm]
-    got_rate, bases = as_forecast(consumers[scheme_id][0], subject, period)
+    got_rate, bases = _forecast_period_rate(consumers[scheme_id][0], subject, period)
     assert got_rate == pytest.approx(want_rate, rel=1e-12, abs=1e-12)
     assert bases and all(b.startswith(want_basis) or b.startswith(want_basis.split(" (")[0]) for b in bases), bases
+
+
+@pytest.mark.parametrize("case", CASES["forecast"], ids=lambda c: f"{c[0]}-{c[1][0]}-{'suspend' if c[5] else 'all'}")
+def test_forecast_engine_taxes(consumers, case):
+    """fleet_taxes, as the forecast's fleet_outcome calls it: annual taxes by draw and year, hand-computed."""
+    scheme_id, years, kwh, source, connection, suspend, tax, active, basis = case
+    one = np.ones(len(years))
+    fleet = FleetPaths(years, one, one, 20.0 * one, one, 10.0 * one, 500.0 * one, 0.0 * one)
+    energy = np.array(kwh, dtype=float)
+    attrs = {"energy_source": source, "connection": connection, "metered": True, "licensed": True}
+    got = forecast_rates.fleet_taxes([consumers[scheme_id][0]], years, fleet, energy, energy * 0, energy * 10.0,
+                                     attrs, suspend=suspend)
+    assert got.taxes[scheme_id] == pytest.approx(np.array(tax, dtype=float), rel=1e-12, abs=1e-9)
+    assert got.active == pytest.approx(np.array(active, dtype=float), rel=1e-12)
+    assert got.rates[scheme_id][0][1].startswith(basis), got.rates[scheme_id]
+
+
+def test_forecast_engine_refuses_a_currency_it_has_no_rate_for(consumers):
+    scheme = dataclasses.replace(consumers["t-tou"][0], currency="EUR")
+    with pytest.raises(ForecastError, match="t-tou: rates in EUR cannot be forecast"):
+        forecast_rates.fleet_taxes([scheme], [2023], _fleet(2023, 10.0), np.ones((1, 1)), np.zeros((1, 1)),
+                                   np.zeros((1, 1)), {})
 
 
 def test_other_consumer_cases_name_real_cases():

@@ -9,7 +9,7 @@ import numpy as np
 
 from minetax.forecast.assumptions import Forecast, value_of
 from minetax.forecast.fleet import FleetPaths
-from minetax.forecast.rates import DEFAULT_ATTRIBUTES, _tax_per_kwh, taxes_for
+from minetax.forecast.rates import DEFAULT_ATTRIBUTES, _tax_per_kwh, fleet_taxes
 
 
 def _phi(x: np.ndarray) -> np.ndarray:
@@ -39,10 +39,11 @@ def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd:
     energy = np.broadcast_to(fleet.energy_kwh, value.shape).astype(float)
     cost = energy * fleet.elec_price
     mining = np.ones_like(value)
-    if bool(value_of(fc.doc.get("behaviour", False))):
+    behaviour = bool(value_of(fc.doc.get("behaviour", False)))  # also: no activity inside suspension windows
+    if behaviour:
         with np.errstate(divide="ignore", invalid="ignore"):
             vpk = np.where(energy > 0, value / np.where(energy > 0, energy, 1), 0.0)
-        tpk = _tax_per_kwh(fc.schemes, years, fleet, vpk, attrs)
+        tpk = _tax_per_kwh(fc.schemes, years, fleet, vpk, attrs, suspend=True)
         spread = float(value_of(fc.doc.get("site_price_spread", 0.0)))
         if spread > 0:
             # sites pay different prices (lognormal around the fleet price, coefficient of variation `spread`):
@@ -53,5 +54,6 @@ def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd:
             mining = np.where(vpk < fleet.elec_price + tpk, 0.0, 1.0)
             cost = cost * mining
         value, energy = value * mining, energy * mining
-    taxes, rates = taxes_for(fc.schemes, years, fleet, energy, value, cost, attrs)
-    return energy, value, cost, mining, taxes, rates
+    res = fleet_taxes(fc.schemes, years, fleet, energy, value, cost, attrs, suspend=behaviour)
+    act = res.active  # the year's activity outside suspension windows (1 without)
+    return energy * act, value * act, cost * act, mining * act, res.taxes, res.rates

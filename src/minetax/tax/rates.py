@@ -10,7 +10,7 @@ bracket edges and the rounding of the average price are written once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import duckdb
@@ -83,15 +83,48 @@ def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dic
     if rows:
         con.executemany(f"INSERT INTO rate_subjects ({', '.join(SUBJECT_COLUMNS)}) "
                         f"VALUES ({', '.join('?' for _ in SUBJECT_COLUMNS)})", rows)
-    graph.run_file(con, "tax/rate_in_force.sql", {"scheme_id": scheme.scheme_id, "scheme_version": scheme.version,
-                                               "price_decimals": scheme.price_decimals,
-                                               "basis_tag": readings.basis_tags(scheme.readings),
-                                               "law_as_of": None})
+    _evaluate(con, scheme)
     query = "SELECT subject_id, rate, rate_basis FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ?"
     found = con.execute(query, [scheme.scheme_id, scheme.version]).fetchall()
     by_index = {int(sid): (rate, basis) for sid, rate, basis in found}
     return [by_index[i] for i in range(len(subjects))]
 
+
+def _evaluate(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
+    graph.run_file(con, "tax/rate_in_force.sql", {"scheme_id": scheme.scheme_id, "scheme_version": scheme.version,
+                                               "price_decimals": scheme.price_decimals,
+                                               "basis_tag": readings.basis_tags(scheme.readings),
+                                               "law_as_of": None})
+
+
+def rates_for_columns(con: duckdb.DuckDBPyConnection, scheme: Scheme, columns: Mapping[str, Sequence]
+                      ) -> list[tuple[float | None, str, float]]:
+    """As `rates_for`, for many subjects at once (the forecast's fleet: every month of every year, and for marginal
+    bands every distinct volume of the draws): `columns` maps subject keys (SUBJECT_COLUMNS but subject_id; `month`
+    required; hour_kwh and day_kwh not taken: a flat load) to equal-length sequences. Returns (rate, basis,
+    suspended_share) per subject, in order: the same rate model, inserted in one step instead of row by row."""
+    import pandas as pd  # at the edge: one frame handed to DuckDB
+
+    unknown = set(columns) - (set(SUBJECT_COLUMNS) - {"subject_id", "hour_kwh", "day_kwh"})
+    if unknown or "month" not in columns:
+        raise ValueError(f"rate subjects: unknown keys {sorted(unknown)} or no month (known: {SUBJECT_COLUMNS})")
+    n = len(columns["month"])
+    frame = pd.DataFrame({**{c: [SUBJECT_DEFAULTS.get(c)] * n for c in SUBJECT_COLUMNS if c not in columns},
+                          **columns, "subject_id": [str(i) for i in range(n)]})
+    if "period_start" not in columns:
+        frame["period_start"] = frame["month"]
+    write_rules(con, scheme)
+    graph.run_file(con, "tax/rate_subjects.sql")
+    con.register("fleet_subject_frame", frame[SUBJECT_COLUMNS])
+    try:
+        con.execute(f"INSERT INTO rate_subjects SELECT {', '.join(SUBJECT_COLUMNS)} FROM fleet_subject_frame")
+    finally:
+        con.unregister("fleet_subject_frame")
+    _evaluate(con, scheme)
+    query = ("SELECT rate, rate_basis, suspended_share FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ? "
+             "ORDER BY CAST(subject_id AS BIGINT)")
+    return [(r, b, float(sh or 0.0)) for r, b, sh in con.execute(query, [scheme.scheme_id, scheme.version]
+                                                                  ).fetchall()]
 
 
 def suspended_shares(con: duckdb.DuckDBPyConnection, scheme: Scheme, n: int) -> list[float]:

@@ -1,0 +1,89 @@
+"""The forecast engine taxes the issue-17 families through the one rate model: the cross-country forecasts
+et-eep-tou (time-of-use, USD) and ny-s8518 (marginal bands, USD, from 2027) run on the embedded data and print
+figures; a suspension window (Kyrgyzstan's halt to 31 Mar 2026) stops the fleet's activity under the behavioural
+model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from minetax.cli.app import app
+from minetax.forecast import assumptions
+from minetax.forecast import engine as fc
+from minetax.forecast.history import read_only
+from minetax.forecast.rates import month_weights
+
+RUNS = 200
+
+
+@pytest.fixture(scope="module")
+def history(embedded_run):
+    settings, _, _ = embedded_run
+    with read_only(settings) as h:
+        yield h
+
+
+def test_time_of_use_forecast_taxes_the_flat_fleet_at_the_hours_average(history):
+    r = fc.run("et-eep-tou", 2028, RUNS, 7, history=history)
+    tax = r.taxes["et-eep-tou"]
+    # phase 1 on a flat load: (4 x 6.00 + 20 x 3.60) / 24 = 4.00 US cents a kWh, every month
+    assert [rate for rate, _ in r.rates["et-eep-tou"]] == pytest.approx([0.04] * len(r.years), rel=1e-12)
+    assert all(b.startswith("time of use: off-peak, peak, shoulder") for _, b in r.rates["et-eep-tou"])
+    assert tax == pytest.approx(r.energy_kwh * 0.04 * r.fleet.fx, rel=1e-9)
+    assert tax.mean(axis=0).min() > 0
+
+
+def test_marginal_forecast_is_not_in_force_before_2027_then_bands_on_the_fleet(history):
+    r = fc.run("ny-s8518", 2028, RUNS, 7, history=history)
+    tax = r.taxes["ny-s8518"]
+    assert r.years[0] == 2026 and r.rates["ny-s8518"][0][1] == "not in force"
+    assert np.all(tax[:, 0] == 0)
+    # 2027: the fleet is one taxpayer; its year's kWh through the bands 0 / 2 / 3 / 4 / 5 US cents
+    e = r.energy_kwh[:, 1]
+    bands = [(0, 2.25e6, 0.0), (2.25e6, 5e6, 0.02), (5e6, 10e6, 0.03), (10e6, 20e6, 0.04), (20e6, np.inf, 0.05)]
+    want = sum(np.clip(e - lo, 0, hi - lo) * rate for lo, hi, rate in bands) * r.fleet.fx[1]
+    assert tax[:, 1] == pytest.approx(want, rel=1e-9, abs=1e-3)
+    assert tax[:, 1].max() > 0
+
+
+def _kg_forecast(tmp: Path) -> Path:
+    """kz-baseline's assumptions under Kyrgyzstan's rules (10% of the power bill; the halt Nov 2025 - Mar 2026),
+    power nearly free so that every draw mines: only the halt takes activity away."""
+    doc = yaml.safe_load((assumptions.FORECASTS_DIR / "kz-baseline.yaml").read_text())
+    doc = assumptions._merge(doc, {"forecast_id": "kg-halt", "scenario": {"value": "kg-mining-tax", "reason": "t"},
+                                   "site_price_spread": {"value": 0.0, "reason": "test"},
+                                   "fleet": {"electricity_price_kzt_per_kwh": {"value": 0.01, "reason": "test"}}})
+    d = tmp / "forecasts"
+    d.mkdir()
+    (d / "kg-halt.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return d
+
+
+def test_suspension_window_has_no_activity_under_the_behavioural_model(history, tmp_path):
+    r = fc.run("kg-halt", 2027, RUNS, 7, history=history, forecasts_dir=_kg_forecast(tmp_path))
+    assert r.years == [2026, 2027]
+    w = month_weights([2026])[0]
+    left = 1 - w[:3].sum()  # Jan-Mar 2026 (90 of 365 days) inside the halt
+    assert left == pytest.approx(275 / 365, rel=1e-12)
+    assert r.mining[:, 0] == pytest.approx(left, rel=1e-12) and np.all(r.mining[:, 1] == 1)
+    assert r.energy_kwh[:, 0] == pytest.approx(r.fleet.energy_kwh[0] * left, rel=1e-12)
+    assert r.taxes["kg-mining-tax"] == pytest.approx(r.cost_kzt * 0.10, rel=1e-12)
+    assert "suspended: halt-2025-26" in r.rates["kg-mining-tax"][0][1]
+
+
+@pytest.mark.parametrize("forecast_id", ["et-eep-tou", "ny-s8518"])
+def test_cli_forecast_of_a_new_family_prints_figures(embedded_run, forecast_id, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(embedded_run[0].home, home)  # publishing the forecast must not change the shared home
+    result = CliRunner().invoke(app, ["forecast", "--scenario", forecast_id, "--to", "2028", "--runs", "100",
+                                      "--home", str(home)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if f"│ {forecast_id}" in line and "│ 2028" in line]
+    assert rows, result.output
+    assert f"published as forecast_id {forecast_id}" in result.output
