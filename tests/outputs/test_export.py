@@ -274,6 +274,14 @@ def test_csv_and_parquet_of_every_view(published, tmp_path):
         published, "SELECT sum(tax_kzt) AS t FROM revenue_by_year WHERE scenario_id = 'kz-baseline'").t[0], rel=1e-12)
     assumptions = next(p for p in pqs if p.name.startswith("assumptions_"))
     assert duckdb.sql(f"SELECT count(*) FROM '{assumptions}' WHERE assumption = 'pue'").fetchall()[0][0] == 1
+    cross = next(p for p in pqs if p.name.startswith("cross_country_kz-baseline"))  # issue 17's published views
+    want = run_query(published, "SELECT count(*) AS n, sum(tax_kzt) AS t FROM cross_country WHERE scenario_id = "
+                                "'kz-baseline'").iloc[0]
+    assert want.n > 0 and duckdb.sql(f"SELECT count(*), sum(tax_kzt) FROM '{cross}'").fetchall()[0] == (
+        want.n, pytest.approx(want.t, rel=1e-12))
+    findings = next(p for p in csvs if p.name.startswith("suspension_findings_kz-baseline"))
+    assert pd.read_csv(findings).columns.tolist() == run_query(published, "SELECT * FROM suspension_findings LIMIT 0"
+                                                               ).columns.tolist()
 
 
 def test_csv_and_parquet_with_compare(published, tmp_path):

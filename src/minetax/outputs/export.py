@@ -21,7 +21,8 @@ from minetax.publish.query import open_snapshot
 VIEWS = ("estimates", "estimates_month", "farm_month", "revenue_by_month", "revenue_by_year", "revenue_by_region",
          "revenue_by_farm", "estimates_country", "country_month", "tax_gap", "scheme_comparison", "budget_windows",
          "forecast_by_year", "forecast_budget_window", "rates", "assumptions", "data_quality", "runs", "inputs",
-         "validations", "quarantine", "scheme_versions", "rate_rules", "farms", "collections")
+         "validations", "quarantine", "scheme_versions", "rate_rules", "farms", "collections", "cross_country",
+         "suspension_findings")
 
 
 @dataclass
