@@ -65,6 +65,12 @@ def _stage(con, dataset: str, path: Path) -> None:
     """src_<dataset> as the loader makes it: every column as text, `_row` numbering the data rows from 1."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE src_{dataset} AS SELECT row_number() OVER () AS _row, * "
                 f"FROM read_csv({db.literal(str(path))}, all_varchar = true, header = true)").fetchall()
+    from minetax.sources.datasets import DATASETS
+
+    have = {r[0] for r in con.execute(f"DESCRIBE src_{dataset}").fetchall()}
+    for column in next(d for d in DATASETS if d.name == dataset).column_names:  # optional ones: NULL, as loaded
+        if column not in have:
+            con.execute(f"ALTER TABLE src_{dataset} ADD COLUMN {column} VARCHAR").fetchall()
     db.run_file(con, "staging/farm_id_macros.sql")
     db.run_file(con, f"staging/stage_{dataset}.sql")
 
