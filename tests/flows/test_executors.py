@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import cloudpickle
@@ -144,10 +145,15 @@ def test_deployments_carry_the_settings(prefect_server, tmp_path):
                        "tcp://10.0.0.5:8786", "--readings-store", store, env=env)
     assert r.returncode == 0, r.stderr
     deployments = [d for d in prefect_api(url, "/deployments/filter", {}) if d["work_pool_name"] == "minetax-cluster"]
-    assert {d["name"] for d in deployments} == {"monthly-close", "network-refresh"}
-    for d in deployments:
-        assert d["job_variables"]["env"] == {"MINETAX_CLUSTER": "tcp://10.0.0.5:8786",
-                                             "MINETAX_READINGS_STORE": store}, d["job_variables"]
+    try:
+        assert {d["name"] for d in deployments} == {"monthly-close", "network-refresh"}
+        for d in deployments:
+            assert d["job_variables"]["env"] == {"MINETAX_CLUSTER": "tcp://10.0.0.5:8786",
+                                                 "MINETAX_READINGS_STORE": store}, d["job_variables"]
+    finally:  # the session's server is shared: later tests serve deployments of the same names
+        for d in deployments:
+            urllib.request.urlopen(urllib.request.Request(f"{url}/deployments/{d['id']}", method="DELETE"),
+                                   timeout=10).close()
     r, _ = minetax_cli("deploy", "--pool", "minetax-cluster", "--cluster", "10.0.0.5", env=env)
     refused(r, "'10.0.0.5' is not a Dask scheduler address")
 
