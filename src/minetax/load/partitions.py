@@ -147,13 +147,7 @@ def _publish(store: Store, local: Path, rel: str) -> None:
         store.put_file(local, rel)
 
 
-def files(con: duckdb.DuckDBPyConnection, lo: dt.date | None = None, hi: dt.date | None = None) -> list[str]:
-    """The listed partition files (relative to the store), in load order; with lo/hi only months in [lo, hi)."""
-    rows = con.execute(db.statement("core/partition_files_list.sql"), [lo, lo, hi, hi]).fetchall()
+def files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The listed partition files (relative to the store), in load order."""
+    rows = con.execute(db.statement("core/partition_files_list.sql")).fetchall()
     return [r[0] for r in rows]
-
-
-def register(con: duckdb.DuckDBPyConnection, home: Path, name: str, rels: list[str]) -> None:
-    """Make relation `name` over these partition files (relative to the store): a read_parquet view for a folder
-    store, a registered Arrow dataset for an object store (DuckDB scans it with filter and projection pushdown)."""
-    store_of(con, home).relation(con, rels, name)

@@ -26,10 +26,6 @@ CORE_TYPES = {"farm_id": "VARCHAR", "ts_start": "TIMESTAMP", "ts_end": "TIMESTAM
               "price_kzt_per_kwh": "DOUBLE"}
 
 
-def segment_dir(home: Path) -> Path:
-    return home / "core" / "energy_readings"
-
-
 def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     """(Re)create core.energy_readings over the listed partition files."""
     rels = partitions.files(con)

@@ -28,7 +28,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +156,11 @@ def run_task(task: MapTask, con: duckdb.DuckDBPyConnection | None = None) -> Map
                                for r in c.execute(db.statement("map/partial_checks.sql")).fetchall()]
         if task.hours:
             store.write_parquet(c, db.statement("map/partial_hours.sql"), task.partial_hours)
-        result.rows = store.write_parquet(c, db.statement("map/partial_energy.sql"), task.partial)
-        summary = c.execute(f"SELECT coalesce(sum(kwh), 0), coalesce(sum(readings), 0) FROM read_parquet("
-                            f"{db.literal(store.uri(task.partial))})").fetchall() if store.is_local else None
-        if summary:
-            result.kwh, result.rows = float(summary[0][0]), int(summary[0][1])
+        store.write_parquet(c, db.statement("map/partial_energy.sql"), task.partial)
+        store.relation(c, [task.partial], "task_partial")  # the partial just written (small): its readings and kWh
+        kwh, readings = c.execute("SELECT coalesce(sum(kwh), 0), coalesce(sum(readings), 0) FROM task_partial"
+                                  ).fetchall()[0]
+        result.kwh, result.rows = float(kwh), int(readings)
     except Exception as e:  # a broken or missing partition file: named by the reduce, with the task's files
         result.error = f"{type(e).__name__}: {e}"
     finally:
@@ -213,7 +213,3 @@ def _problem(r: MapResult) -> str:
     broken = [f for f in r.findings if not f["info"]]
     return where + ": " + "; ".join(f"{f['rule']}: {f['readings']} readings, e.g. {'; '.join(f['examples'][:3])}"
                                     for f in broken)
-
-
-def as_dict(r: MapResult) -> dict[str, Any]:
-    return asdict(r)
