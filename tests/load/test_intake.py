@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -153,3 +154,59 @@ def test_take_waits_for_a_fresh_file_to_settle(tmp_path, monkeypatch):
     sha, stored = intake.take(f, tmp_path / "raw", "energy_readings")
     assert time.perf_counter() - t >= 0.3  # looked twice, the second time after the settle interval
     assert stored.read_bytes() == f.read_bytes() and stored.stem == sha
+
+
+def _counting_hash(monkeypatch) -> list[Path]:
+    seen: list[Path] = []
+    real = intake._hash
+
+    def counted(path, copy_to=None):
+        seen.append(path)
+        return real(path, copy_to)
+
+    monkeypatch.setattr(intake, "_hash", counted)
+    return seen
+
+
+def test_unchanged_file_is_not_hashed_again_and_a_changed_one_is(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    f = tmp_path / "farms.csv"
+    f.write_text("farm_id\nA1\n")
+    old = time.time_ns() - 10 * 10**9  # modified long before it is hashed: the memo may be trusted
+    os.utime(f, ns=(old, old))
+    seen = _counting_hash(monkeypatch)
+    sha, copy = intake.take(f, raw, "farms")
+    assert sha == hashlib.sha256(f.read_bytes()).hexdigest() and len(seen) == 2  # hashed, then copied and hashed
+    seen.clear()
+    assert intake.take(f, raw, "farms") == (sha, copy) and seen == []  # same size, time, inode: the memo's hash
+    f.write_text("farm_id\nB2\n")  # same size, new content, new time
+    os.utime(f, ns=(old + 10**9, old + 10**9))
+    sha2, _ = intake.take(f, raw, "farms")
+    assert sha2 == hashlib.sha256(b"farm_id\nB2\n").hexdigest() != sha and len(seen) == 2
+
+
+def test_hash_of_a_file_modified_as_it_was_hashed_is_not_trusted(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    f = tmp_path / "farms.csv"
+    f.write_text("farm_id\nA1\n")
+    now = time.time_ns() - 2 * 10**8  # modified 0.2 s before it is hashed: racy, hashed again next time
+    os.utime(f, ns=(now, now))
+    monkeypatch.setattr(intake, "SETTLE_SECONDS", 0.0)
+    intake.take(f, raw, "farms")
+    seen = _counting_hash(monkeypatch)
+    intake.take(f, raw, "farms")
+    assert seen == [f]
+
+
+def test_memo_is_not_trusted_when_the_raw_copy_is_gone(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    f = tmp_path / "farms.csv"
+    f.write_text("farm_id\nA1\n")
+    old = time.time_ns() - 10 * 10**9
+    os.utime(f, ns=(old, old))
+    _, copy = intake.take(f, raw, "farms")
+    copy.unlink()
+    (raw / intake.MEMO).write_text("{broken")  # an unreadable memo is ignored too
+    seen = _counting_hash(monkeypatch)
+    _, again = intake.take(f, raw, "farms")
+    assert again.exists() and len(seen) == 2
