@@ -92,18 +92,19 @@ def test_run_file_refuses_a_missing_parameter():
 
 
 def test_literal_file_list_reaches_the_view_quoted(tmp_path):
-    """core.energy_readings over partition files given as a literal list (one has a quote in its name), less a
-    replaced reading of its segment."""
+    """core.energy_readings over partition files given as a literal list (one in a folder with a quote in its
+    name), less a replaced reading of its segment (the sha256 in the file's name)."""
     con = duckdb.connect()
     graph.run_file(con, "schema.sql")
-    paths = [tmp_path / "a.parquet", tmp_path / "it's b.parquet"]
+    (tmp_path / "it's b").mkdir()
+    a, b = "a" * 64, "b" * 64
+    paths = [tmp_path / f"{a}_0.parquet", tmp_path / "it's b" / f"{b}_0.parquet"]
     for i, path in enumerate(paths):
         con.execute(f"COPY (SELECT 'F{i}' AS farm_id, TIMESTAMP '2023-01-01' + INTERVAL (h) HOUR AS ts_start, "
-                    f"TIMESTAMP '2023-01-01' + INTERVAL (h + 1) HOUR AS ts_end, 1.0 AS kwh, 20.0 AS price_kzt_per_kwh, "
-                    f"{db.literal(path.stem)} AS segment FROM range(3) t(h)) TO {db.literal(path)} (FORMAT parquet)"
-                    ).fetchall()
-    con.execute("INSERT INTO core.energy_readings_replaced VALUES ('F1', TIMESTAMP '2023-01-01 00:00', "
-                "'it''s b', 1.0)").fetchall()
+                    f"TIMESTAMP '2023-01-01' + INTERVAL (h + 1) HOUR AS ts_end, 1.0 AS kwh, 20.0 AS price_kzt_per_kwh "
+                    f"FROM range(3) t(h)) TO {db.literal(path)} (FORMAT parquet)").fetchall()
+    con.execute(f"INSERT INTO core.energy_readings_replaced VALUES ('F1', TIMESTAMP '2023-01-01 00:00', '{b}', 1.0)"
+                ).fetchall()
     graph.run_file(con, "core/energy_readings.sql", {"files": paths})
     assert con.execute("SELECT farm_id, count(*) FROM core.energy_readings GROUP BY 1 ORDER BY 1").fetchall() == [
         ("F0", 3), ("F1", 2)]

@@ -6,8 +6,8 @@
 -- params: $files (literal: the listed partition files of a folder store, in load order)
 -- also: core.readings_of
 -- The loaded meter readings, as one relation over the partition files listed in core.energy_reading_partitions
--- (minetax.load.partitions). `segment` is the sha256 of the loaded file a row comes from (a column of the
--- partition files). Rows replaced by a later file (core.energy_readings_replaced) are left out by an anti-join,
+-- (minetax.load.partitions). `segment` is the sha256 of the loaded file a row comes from, taken from the partition
+-- file's name (<sha256>_<i>.parquet; files written before 2026-11-27 also hold it as a column, not read). Rows replaced by a later file (core.energy_readings_replaced) are left out by an anti-join,
 -- hashed on that small table (empty: the join passes every row). minetax.load.segments runs this file with the
 -- file list.
 -- core.readings_of(files): the readings of the given partition files, less those replaced (a table macro:
@@ -15,7 +15,9 @@
 -- An object store's files are read through Arrow instead: sql/core/energy_readings_registered.sql.
 CREATE OR REPLACE MACRO core.readings_of(files) AS TABLE
 SELECT r.farm_id, r.ts_start, r.ts_end, r.kwh, r.price_kzt_per_kwh, r.segment
-FROM read_parquet(files, union_by_name = false) r  -- one schema: only the first file is read to bind
+FROM (SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh,
+             regexp_extract(filename, '([0-9a-f]{64})_[0-9]+\.parquet$', 1) AS segment  -- parsed once per file
+      FROM read_parquet(files, union_by_name = false, filename = true)) r  -- binds on the first file only
 ANTI JOIN core.energy_readings_replaced x
        ON x.farm_id = r.farm_id AND x.ts_start = r.ts_start AND x.segment = r.segment;
 

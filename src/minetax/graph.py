@@ -73,6 +73,8 @@ INPUTS = {
     "pub": "minetax.publish.snapshot (the new snapshot, attached)",
     "partition_source": "minetax.load.partitions (a view over the validated readings file being written)",
     "bucket_farms": "minetax.load.partitions (the farms of the bucket being written, from farm_buckets)",
+    "bucket_source": "minetax.load.partitions (the readings of the bucket being written: partition_source, "
+                     "joined to bucket_farms when there are several buckets)",
     "readings_registered": "minetax.load.partitions (the listed partition files of an object store, as Arrow)",
     "task_readings": "minetax.model.partials (a map task's partition files, on the worker)",
     "task_replaced": "minetax.model.partials (the keys later files replaced in a map task's partitions)",

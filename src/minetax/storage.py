@@ -38,6 +38,16 @@ ENDPOINT_VARS = ("MINETAX_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL
 DEFAULT_REGION = "us-east-1"
 ROWS_PER_BATCH = 122_880  # rows per Arrow batch streamed to S3 (DuckDB's row group size): memory stays bounded
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+READING_COLUMNS = "farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh"  # of a readings partition file
+SEGMENT_OF_NAME = r"([0-9a-f]{64})_[0-9]+\.parquet$"  # a partition file's name: <segment sha256>_<i>.parquet
+
+
+def segment_of(rel: str) -> str:
+    """The segment (sha256 of the loaded readings file) of a readings partition file, from its name."""
+    found = re.search(SEGMENT_OF_NAME, rel)
+    if not found:
+        raise ValueError(f"not a readings partition file name (<sha256>_<i>.parquet): {rel!r}")
+    return found.group(1)
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,31 @@ class Store:
         import pyarrow.dataset as ds
 
         con.register(name, ds.dataset([self._path(r) for r in rels], filesystem=self.fs, format="parquet"))
+
+    def readings_relation(self, con: duckdb.DuckDBPyConnection, rels: builtins.list[str], name: str) -> None:
+        """Make `name` on `con` a relation over the readings partition files `rels`: the core columns and `segment`,
+        the sha256 of the loaded file the rows come from, taken from each file's name (once per file, not stored in
+        every row; files written when it was, are read the same way). Locally one read_parquet (its filename column
+        is constant per file, so the name is parsed per file); on S3 one registered dataset per file, each with its
+        segment as a constant. ValueError for an empty list or a file not named <sha256>_<i>.parquet."""
+        if not rels:
+            raise ValueError(f"no files for relation {name!r}")
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"relation name {name!r} is not a plain identifier")
+        segments = [segment_of(r) for r in rels]
+        if self.is_local:
+            files = ", ".join(f"'{_quote(self._path(r))}'" for r in rels)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {READING_COLUMNS}, "
+                        f"regexp_extract(filename, '{SEGMENT_OF_NAME}', 1) AS segment "
+                        f"FROM read_parquet([{files}], union_by_name = false, filename = true)")
+            return
+        import pyarrow.dataset as ds
+
+        parts = []
+        for i, (rel, seg) in enumerate(zip(rels, segments, strict=True)):
+            con.register(f"{name}_{i}", ds.dataset(self._path(rel), filesystem=self.fs, format="parquet"))
+            parts.append(f"SELECT {READING_COLUMNS}, '{seg}' AS segment FROM {name}_{i}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
 
     # ---- internals ------------------------------------------------------------------------------------------------
 

@@ -67,8 +67,11 @@ def test_each_file_is_written_partitioned_by_farm_bucket_and_month(tmp_path):
     assert len(_q(settings, "SELECT * FROM core.energy_reading_partitions")) == 3
     assert {p: (store / p).stat().st_mtime_ns for p in before} == before  # no old partition rewritten
     assert _q(settings, "SELECT count(*), sum(kwh) FROM core.energy_readings") == [(4, 2750.0)]
-    files = pq.read_table(next(store.glob("bucket=0/ym=202303/*.parquet")))
-    assert files.column_names == ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh", "segment"]
+    path = next(store.glob("bucket=0/ym=202303/*.parquet"))
+    files = pq.read_table(path)
+    assert files.column_names == ["farm_id", "ts_start", "ts_end", "kwh", "price_kzt_per_kwh"]  # segment: the name
+    (seg,), = _q(settings, "SELECT DISTINCT segment FROM core.energy_readings WHERE ts_start >= '2023-03-01'")
+    assert path.name == f"{seg}_0.parquet" and len(seg) == 64
 
 
 def test_farm_buckets_are_a_stable_hash_and_chosen_once(tmp_path, monkeypatch):

@@ -101,11 +101,13 @@ def test_readings_of_two_files_that_overlap_in_the_store_fail_the_map_with_parti
     part = store / "bucket=0" / "ym=202301"
     part.mkdir(parents=True)
     con = duckdb.connect()
-    for seg, start in (("aaaa", "2023-01-01 00:00"), ("bbbb", "2023-01-01 12:00")):
+    a, b = "a" * 64, "b" * 64  # files are named <segment sha256>_<i>.parquet; the first as written before
+    # 2026-11-27, with its segment in a column too (read from the name all the same), the second as now
+    for seg, start, column in ((a, "2023-01-01 00:00", f", '{a}' AS segment"), (b, "2023-01-01 12:00", "")):
         con.execute(f"COPY (SELECT 'F1' AS farm_id, TIMESTAMP '{start}' AS ts_start, TIMESTAMP '{start}' + INTERVAL 1 "
-                    f"DAY AS ts_end, 24.0 AS kwh, 10.0 AS price_kzt_per_kwh, '{seg}' AS segment) TO "
+                    f"DAY AS ts_end, 24.0 AS kwh, 10.0 AS price_kzt_per_kwh{column}) TO "
                     f"{db.literal(part / (seg + '_0.parquet'))} (FORMAT parquet)").fetchall()
-    files = ("bucket=0/ym=202301/aaaa_0.parquet", "bucket=0/ym=202301/bbbb_0.parquet")
+    files = (f"bucket=0/ym=202301/{a}_0.parquet", f"bucket=0/ym=202301/{b}_0.parquet")
     task = partials.MapTask("k1", str(store), files, ("bucket=0/ym=202301",), 2, 2)
     result = partials.run_task(task)
     assert [f["rule"] for f in result.findings] == ["reading overlaps the previous reading of the farm"]

@@ -36,7 +36,7 @@ def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     if store.is_local:
         graph.run_file(con, "core/energy_readings.sql", {"files": [store.uri(r) for r in rels]})
     else:
-        store.relation(con, rels, "readings_registered")
+        store.readings_relation(con, rels, "readings_registered")
         graph.run_file(con, "core/energy_readings_registered.sql")
 
 

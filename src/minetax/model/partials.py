@@ -144,7 +144,7 @@ def run_task(task: MapTask, con: duckdb.DuckDBPyConnection | None = None) -> Map
     try:
         crashpoint("map:task")
         store = Store.open(task.store)
-        store.relation(c, list(task.files), "task_readings")
+        store.readings_relation(c, list(task.files), "task_readings")
         c.execute("CREATE OR REPLACE TEMP TABLE task_replaced (farm_id VARCHAR, ts_start TIMESTAMP, "
                   "segment VARCHAR)").fetchall()
         if task.replaced:
