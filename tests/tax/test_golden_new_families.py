@@ -88,9 +88,12 @@ def test_farm_month_hour_spreads_readings_by_local_hour(warehouse):
     h1 = warehouse.execute("SELECT hour, energy_kwh FROM model.farm_month_hour WHERE scenario_id = 't-tou' "
                            "AND farm_id = 'H1' AND month = '2023-01-01' ORDER BY hour").fetchall()
     assert h1 == [(18, 3100.0), (19, 3100.0), (20, 3100.0), (21, 3100.0)]
+    # kWh by day: kept only for scenarios with suspension windows (their one reader), spread pro rata by time
     days = warehouse.execute("SELECT count(*), min(energy_kwh), max(energy_kwh), sum(energy_kwh) FROM "
-                             "model.farm_day_energy WHERE scenario_id = 't-tou' AND farm_id = 'H2'").fetchone()
+                             "model.farm_day_energy WHERE scenario_id = 't-suspend' AND farm_id = 'H2'").fetchone()
     assert days[0] == 31 and days[1] == pytest.approx(2400 / 31) and days[3] == pytest.approx(2400)
+    assert warehouse.execute("SELECT count(*) FROM model.farm_day_energy WHERE scenario_id = 't-tou'"
+                             ).fetchone() == (0,)
 
 
 @pytest.mark.parametrize("case", CASES["suspended"], ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}")

@@ -77,15 +77,22 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
     """Baseline vs reform (difference by year, scheme and region, 1, 3 and 5-year budget windows), and every scenario
     side by side on the same farms and years: total tax, tax per MWh and share of the mined value (cross_country).
 
-    All scenarios are run first; a run only recomputes what changed since, so the comparison is never stale."""
+    All scenarios are brought up to date first: a scenario is run again unless nothing it depends on changed since
+    its last run (inputs, scenario, schemes, code), and a run only recomputes what changed, so the comparison is
+    never stale."""
     from minetax.outputs import cross_country
+    from minetax.tax.compare import up_to_date
 
     settings = Settings.make(home, data_dir, schemes_dir)
     scenarios = [baseline, *others]
     if len(set(scenarios)) < len(scenarios):
         raise MinetaxError(f"compare: a scenario is named twice: {' '.join(scenarios)}")
     for scenario in scenarios:
-        run_scenario(settings, scenario)
+        if up_to_date(settings, scenario):
+            console.print(f"{scenario}: up to date (no input, scheme or code changed since its last run): not run "
+                          "again")
+        else:
+            run_scenario(settings, scenario)
     if len(others) == 1:
         _reform_tables(settings, baseline, others[0])
     totals, _ = cross_country.compare(settings, scenarios)

@@ -106,6 +106,15 @@ def _known_hash(raw_dir: Path, path: Path, look: Look, dataset: str) -> str | No
     return sha if (raw_dir / dataset / f"{sha}{path.suffix}").exists() else None
 
 
+def remembered_hash(path: Path, raw_dir: Path, dataset: str) -> str | None:
+    """The hash of `path` if the raw store remembers it and the file has not changed since (see _known_hash); None
+    when it must be read to be known. Reads only the file's metadata."""
+    try:
+        return _known_hash(raw_dir, path, _look(path), dataset)
+    except OSError:
+        return None
+
+
 def take(path: Path, raw_dir: Path, dataset: str) -> tuple[str, Path]:
     """Copy `path` into the raw store, hashing it on the way; return (sha256, stored copy). Raises StillWriting
     when the file is not the same at two looks SETTLE_SECONDS apart (the second after the copy)."""

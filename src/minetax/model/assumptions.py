@@ -45,4 +45,7 @@ def model_params(run_id: str, scenario: Scenario) -> dict:
     return {"run_id": run_id, "scenario_id": scenario.scenario_id, "pue_low": float(pue.get("low", 1.01)),
             "pue_central": float(pue.get("central", 1.10)), "pue_high": float(pue.get("high", 1.20)),
             "fx_pair": a.get("fx_pair", "USD/KZT"), "efficiency": a.get("efficiency", "estimated"),
-            "band_low": float(band["low"]), "band_high": float(band["high"])}
+            "band_low": float(band["low"]), "band_high": float(band["high"]),
+            # kWh by farm and day are kept (model.farm_day_energy) only for schemes with suspension windows, their
+            # one reader; a scheme that gains windows changes the scenario's version, so every month is remodelled
+            "days": any("suspensions" in s.parameters for s in scenario.schemes)}

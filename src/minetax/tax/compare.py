@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
 from minetax import db, warehouse
 from minetax.config import Settings
 from minetax.errors import MinetaxError
+from minetax.load import ingest, intake
 from minetax.publish import runs
 from minetax.publish import snapshot as publish
+from minetax.sources.datasets import DATASETS
+from minetax.tax import estimate
+from minetax.tax.schemes import load_scenario
 
 
 def estimated_scenarios(settings: Settings) -> set[str]:
@@ -17,6 +22,36 @@ def estimated_scenarios(settings: Settings) -> set[str]:
     con = warehouse.connect(settings.warehouse_path)
     try:
         return {r[0] for r in con.execute("SELECT DISTINCT scenario_id FROM tax.estimates").fetchall()}
+    finally:
+        con.close()
+
+
+def up_to_date(settings: Settings, scenario_id: str) -> bool:
+    """Whether a run of the scenario would change nothing, so `compare` need not run it again: nothing waits in the
+    drop folder, every data-folder input is the file last loaded from there (by the hash the raw store remembers
+    for it: a file whose size, time or inode moved, or that was never hashed, counts as changed), and the scenario's
+    estimates were made for its current version, schemes and code with no input changed since
+    (minetax.tax.estimate.plan). Reads only; any doubt (no warehouse, a missing input, a lock) is False: run it."""
+    if not settings.warehouse_path.exists() or ingest.unsupported_inputs(settings):
+        return False
+    if any(ingest.inbox_files(settings.inbox_dir, ds) for ds in DATASETS):
+        return False
+    try:
+        inputs = ingest.discover(settings)
+        scenario = load_scenario(scenario_id, settings.scenarios_dir, settings.schemes_dir)
+        con = db.connect(settings.warehouse_path, read_only=True)
+    except (MinetaxError, duckdb.Error, OSError):
+        return False
+    try:
+        for ds, path in inputs:
+            sha = intake.remembered_hash(path, settings.raw_dir, ds.name)
+            last = con.execute(db.statement("staging/last_loaded.sql"), {
+                "dataset": ds.name, "origin": "data", "file_name": path.name, "source_path": str(path)}).fetchall()
+            if sha is None or not last or last[0][0] != sha:
+                return False
+        return estimate.plan(con, scenario)[0] is None
+    except duckdb.Error:  # a warehouse from another version, not yet converted: a run converts it
+        return False
     finally:
         con.close()
 
