@@ -134,3 +134,21 @@ def test_a_broken_partition_file_fails_the_run_names_it_and_publishes_nothing(lo
     rel = str(victim.relative_to(store))
     assert "map over the readings partitions failed" in msg and rel in msg and rel.split("/")[1] in msg, msg
     assert loaded.published_path.read_bytes() == published
+
+
+def test_partials_a_later_file_made_stale_are_deleted_and_the_rest_kept(loaded):
+    """A file that replaces readings of February gives February's tasks new keys: their old partials are deleted
+    after the map, January's and March's stay as they were (same files, same modification times)."""
+    store = loaded.home / "core" / "energy_readings" / "_partials"
+    before = {p.name: p.stat().st_mtime_ns for p in store.glob("*.parquet")}
+    tasks, _ = _plan(loaded)
+    february = {f"{t.key}.parquet" for t in tasks if t.partitions[0].endswith("ym=202302")}
+    assert february and february < set(before)
+    write_csv(loaded.inbox_dir / "energy_readings-fix.csv", HEADER, [_days("F1", "2023-02", 1, kwh=30.0)[0]])
+    pipeline.run(loaded, "kz-baseline")
+    after = {p.name: p.stat().st_mtime_ns for p in store.glob("*.parquet")}
+    kept = {n: m for n, m in before.items() if n not in february}
+    assert not february & set(after)  # the stale ones are gone
+    assert {n: after[n] for n in kept} == kept  # the others untouched
+    tasks, todo = _plan(loaded)
+    assert todo == [] and {f"{t.key}.parquet" for t in tasks} == set(after)

@@ -118,6 +118,20 @@ def plan(con: duckdb.DuckDBPyConnection, home: Path, m_from: dt.date, m_to: dt.d
     return tasks, [t for t in tasks if not store.exists(t.partial) or (hours and not store.exists(t.partial_hours))]
 
 
+def collect(con: duckdb.DuckDBPyConnection, home: Path) -> int:
+    """Delete the partials that no task of the warehouse's partitions reads any more (a month whose readings a later
+    file replaced has a new key; its old partial would stay forever). A partial is a cache keyed by content: one
+    deleted in error is only computed again. Run by the model after its map, in the run holding the lock; files
+    being written (hidden temporary names) are never listed. Returns how many were deleted."""
+    tasks, _ = plan(con, home, dt.date(1900, 1, 1), dt.date(2999, 12, 1))
+    keep = {t.partial for t in tasks} | {t.partial_hours for t in tasks}
+    store = partitions.store_of(con, home)
+    stale = [rel for rel in store.list("_partials/") if rel not in keep]
+    for rel in stale:
+        store.delete(rel)
+    return len(stale)
+
+
 def _task(con: duckdb.DuckDBPyConnection, store: Store, group: list[tuple], memory: str, threads: int,
           hours: bool) -> MapTask:
     files = tuple(f for g in group for f in g[2])

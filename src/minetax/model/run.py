@@ -38,4 +38,9 @@ def run(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, m_from:
     if stats is not None:
         stats.update(tasks=len(tasks), run=len(todo), seconds=time.perf_counter() - t0,
                      task_seconds=sum(r.seconds for r in results), rows=sum(t.rows for t in todo))
-    return graph.run(con, "model", {**model_params(run_id, scenario), "m_from": m_from, "m_to": m_to})
+    done = graph.run(con, "model", {**model_params(run_id, scenario), "m_from": m_from, "m_to": m_to})
+    if todo:  # new partials: some may stand for partitions a later file changed (the model has read what it needs)
+        deleted = partials.collect(con, home)
+        if stats is not None:
+            stats["partials_deleted"] = deleted
+    return done
