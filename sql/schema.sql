@@ -66,6 +66,17 @@ CREATE TABLE IF NOT EXISTS meta.scenario_state (
     updated_at TIMESTAMP
 );
 
+-- meta.model_state: what a scenario's rows in model.* were made with: model_version (a hash of the model's
+-- assumptions, its switches and the code: minetax.model.run.model_version) and the last change (meta.changes.seq)
+-- taken into account. Another scenario of the same model_version, with no change since, copies the rows instead of
+-- remodelling the readings (sql/model/model_copy.sql).
+CREATE TABLE IF NOT EXISTS meta.model_state (
+    scenario_id VARCHAR PRIMARY KEY,
+    model_version VARCHAR,
+    change_seq BIGINT,
+    updated_at TIMESTAMP
+);
+
 -- meta.backfills: progress of `minetax backfill`, one row per backfill × chunk (resumable).
 CREATE TABLE IF NOT EXISTS meta.backfills (
     backfill_id VARCHAR,

@@ -61,7 +61,7 @@ def test_a_missing_key_a_cycle_and_a_stale_per_item_relation_are_refused():
 
 def test_model_stage_order():
     assert [m.path for m in graph.order("model")] == ["model/farm_month.sql", "model/country_month.sql",
-                                                      "model/farm_month_hour.sql"]
+                                                      "model/farm_month_hour.sql", "model/readings_total.sql"]
 
 
 def test_tax_stage_order_and_scheme_loop():

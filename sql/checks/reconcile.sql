@@ -7,7 +7,7 @@
 -- totals that must agree across grains, one row per scenario × scheme.
 -- kWh: readings vs farm_month vs estimates; KZT: tax by month vs tax by period; counts: farm-periods
 -- expected (a farm operating in a tax period) vs estimated.
-WITH readings AS (SELECT kwh FROM readings_total),  -- all readings' kWh, summed once per run (model_farm_month.sql)
+WITH readings AS (SELECT kwh FROM readings_total),  -- all readings' kWh, summed once per run (model/readings_total.sql)
 farm_months AS (SELECT sum(energy_kwh) AS kwh FROM model.farm_month WHERE scenario_id = $scenario_id),
 by_month AS (SELECT sum(base_kwh) AS kwh, sum(tax_kzt) AS tax FROM tax.estimates_month
              WHERE scenario_id = $scenario_id AND scheme_id = $scheme_id),

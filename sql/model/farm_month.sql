@@ -6,7 +6,7 @@
 -- recompute: by month ($m_from..$m_to)
 -- params: $run_id, $scenario_id, $m_from, $m_to, $pue_low, $pue_central, $pue_high, $efficiency, $fx_pair,
 --     $band_low, $band_high
--- also: energy_agg, farm_day, farm_day_model, readings_total
+-- also: energy_agg, farm_day, farm_day_model
 -- the bottom-up model. Grain of the result: scenario × farm × calendar month.
 -- Units: energy kWh; prices KZT/kWh; cost KZT; hashrate TH/s (monthly mean over calendar days);
 -- coins BTC; value USD and KZT. Parameters: $run_id, $scenario_id, $pue_low/$pue_central/$pue_high
@@ -156,9 +156,3 @@ SELECT $run_id, $scenario_id, farm_id, month, region, metered,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_low_kzt END,
        CASE WHEN days_on IS NULL THEN 0 WHEN network_complete THEN value_high_kzt END
 FROM farm_months;
-
--- 4. readings_total: the kWh of all readings as loaded (each segment's total, less the readings later files
---    replaced), for the reconciliation check of every scheme: counted at load, independent of the model.
-CREATE OR REPLACE TEMP TABLE readings_total AS
-SELECT (SELECT coalesce(sum(kwh), 0) FROM core.energy_reading_segments)
-     - (SELECT coalesce(sum(kwh), 0) FROM core.energy_readings_replaced) AS kwh;

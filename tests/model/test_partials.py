@@ -128,8 +128,9 @@ def test_a_broken_partition_file_fails_the_run_names_it_and_publishes_nothing(lo
     victim.write_bytes(b"PAR1 not a parquet file")
     shutil.rmtree(store / "_partials")  # so the map reads the partitions again
     published = loaded.published_path.read_bytes()
-    with pytest.raises(MinetaxError) as e:
-        pipeline.run(loaded, "kz-fee-10")
+    with pytest.raises(MinetaxError) as e:  # a time-of-use scenario: another model (hours), so the map runs (a
+        # reform of the tax only, kz-fee-10, would copy kz-baseline's model rows and read no partition)
+        pipeline.run(loaded, "et-eep-tou")
     msg = str(e.value)
     rel = str(victim.relative_to(store))
     assert "map over the readings partitions failed" in msg and rel in msg and rel.split("/")[1] in msg, msg

@@ -115,7 +115,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, pr
     rng = {"m_from": months[0], "m_to": months[1]}
     if progress:
         progress(f"modelling {label}")
-    model_stage.run(con, run_id, scenario, *months, mapper=mapper, stats=stats)
+    _, model_version = model_stage.run(con, run_id, scenario, *months, mapper=mapper, stats=stats)
     crashpoint("estimate:modelled")
     reports = [_check(con, "output.farm_month", "checks/farm_month.sql", {"scenario_id": scenario.scenario_id},
                       "model.farm_month")]
@@ -125,6 +125,7 @@ def estimate(con: duckdb.DuckDBPyConnection, run_id: str, scenario: Scenario, pr
     if window is None:  # a backfill window does not bring the rest of the scenario up to date
         _drop_stale(con, scenario)
         _save_state(con, scenario)
+        model_stage.save_state(con, scenario, model_version)
     failed = [r for r in reports if not r.success]
     if failed:
         raise OutputValidationError(failure_message(con, run_id, failed), reports)
