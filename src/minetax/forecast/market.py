@@ -8,7 +8,7 @@ compare is reform minus baseline per draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -96,16 +96,50 @@ def _price_params(fit: dict) -> list[dict]:
              "unit": "log/year^0.5", "meaning": "sd of daily log returns x sqrt(365.25)"}]
 
 
+def _choice(hr: dict, key: str, word: str, default: int) -> int | None:
+    """A whole number of months from the forecast file, or None where it says `word` (chosen from the history)."""
+    v = value_of(hr.get(key, default))
+    if v == word:
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.{key} must be a whole number of months or "
+                            f"{word!r} (got {v!r})") from None
+
+
+def _fit_feedback(hr: dict, data: Data, fit: dict) -> network.NetworkFit:
+    """The feedback model fitted on the history handed in (already cut), with the lag, smoothing and growth window
+    the forecast file gives or, where it says so, chosen from that history alone (network.choose_lag,
+    network.choose_window); the choices are recorded in `fit`."""
+    pr = hr.get("adjustment_prior") or {}
+    table: list[dict] = []
+    lag = _choice(hr, "lag_months", "bic", 3)
+    if lag is None:
+        lag, smooth, table = network.choose_lag(data)
+    else:
+        smooth = _choice(hr, "smooth_months", "bic", 1) or 1
+    wtable: list[dict] = []
+    window = _choice(hr, "mu_window_months", "validated", 48)
+    if window is None:
+        window, wtable = network.choose_window(data)
+    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))),
+                             smooth, window)
+    mode = str(value_of(hr.get("mu", "fitted")))
+    if mode not in ("fitted", "recent", "equilibrium", "shrunk"):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.mu must be fitted, recent, equilibrium or "
+                            f"shrunk (got {mode!r})")
+    fit.update(lag_choice=table, mu_window_months=window, window_choice=wtable)
+    return replace(nf, mu_mode=mode, price_drift=float(fit.get("price_drift_monthly", 0.0)), lag_table=tuple(table))
+
+
 def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex, daily: np.ndarray,
               rng: np.random.Generator, chain: Chain, fit: dict, growth_shift: float) -> Market:
     """The feedback network (minetax.forecast.network) on the daily price paths; annual hashrate (day-weighted
     mean), BTC per TH/s and the revenue-weighted price."""
     runs = daily.shape[0]
     hr = fc.doc["network"]["hashrate_growth"]
-    lag = int(value_of(hr.get("lag_months", 3)))
-    pr = hr.get("adjustment_prior") or {}
-    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))),
-                             int(value_of(hr.get("smooth_months", 1))))
+    nf = _fit_feedback(hr, data, fit)
     month_of_day = days.to_period("M")
     months = month_of_day.unique().to_timestamp()
     starts = np.r_[0, np.flatnonzero(month_of_day[1:] != month_of_day[:-1]) + 1]
@@ -124,7 +158,8 @@ def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex
         jy.append((paths.j_per_th[:, k] * n_days[k]).sum(axis=1) / n_days[k].sum())
         cpt.append(w[:, k].sum(axis=1))
         py.append((w[:, k] * price_m[:, k]).sum(axis=1) / cpt[-1])
-    fit.update(network_model="feedback", lag_months=lag, smooth_months=nf.smooth, params=[vars(q) for q in nf.params()],
+    fit.update(network_model="feedback", lag_months=nf.lag, smooth_months=nf.smooth,
+               params=[vars(q) for q in nf.params()],
                efficiency_months_extrapolated=nf.eff_months_extrapolated,
                last_j_per_th=nf.last_eff_j_per_th, last_fee_share=nf.last_fee_share)
     return Market(years, np.stack(py, axis=1), np.stack(hy, axis=1), fit, np.stack(cpt, axis=1), paths,
@@ -149,15 +184,18 @@ def _price_draws(pr: dict, net: pd.DataFrame, days: pd.DatetimeIndex, runs: int,
         n_days = max(1, round(365.25 * float(value_of(pr.get("fit_years", 4)))))
         fit.update(price_mu_daily=mu, price_sigma_daily=sigma, price_last_usd=last_price, price_fit_days=n_days,
                    price_mu_daily_se=sigma / np.sqrt(n_days))
+        fit["price_drift_monthly"] = (mu + drift_shift / 365.25) * 365.25 / 12
         logp = np.log(last_price) + np.cumsum(mu + drift_shift / 365.25 + sigma * z_price, axis=1)
         return np.exp(logp), True
     if model == "flat":
         v = value_of(pr.get("value")) if pr.get("value") is not None else last_price
         one = float(v) * np.exp(drift_shift * np.arange(1, len(days) + 1) / 365.25)
+        fit["price_drift_monthly"] = drift_shift / 12
         return np.tile(one, (runs, 1)), False
     if model == "path":
         yv = dict(zip(years, year_series({"path": pr["path"]}, years, "price.path"), strict=True))
         one = np.array([yv[y] for y in day_year]) * np.exp(drift_shift * np.arange(1, len(days) + 1) / 365.25)
+        fit["price_drift_monthly"] = float(np.log(one[-1] / last_price)) / max(1, len(days)) * 365.25 / 12
         return np.tile(one, (runs, 1)), False
     raise ForecastError(f"forecast refused: price.model must be gbm, flat or path (got {model!r})")
 
