@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from minetax.forecast import network
+from minetax.forecast import network, validation
 from minetax.forecast.assumptions import Forecast, ForecastError, value_of, year_series
 from minetax.forecast.history import Data
 from minetax.forecast.network import NetworkPaths
@@ -113,24 +113,37 @@ def _fit_feedback(hr: dict, data: Data, fit: dict) -> network.NetworkFit:
     the forecast file gives or, where it says so, chosen from that history alone (network.choose_lag,
     network.choose_window); the choices are recorded in `fit`."""
     pr = hr.get("adjustment_prior") or {}
-    table: list[dict] = []
-    lag = _choice(hr, "lag_months", "bic", 3)
-    if lag is None:
-        lag, smooth, table = network.choose_lag(data)
-    else:
-        smooth = _choice(hr, "smooth_months", "bic", 1) or 1
-    wtable: list[dict] = []
-    window = _choice(hr, "mu_window_months", "validated", 48)
-    if window is None:
-        window, wtable = network.choose_window(data)
-    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))),
-                             smooth, window)
+    prior = (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0))))
     mode = str(value_of(hr.get("mu", "fitted")))
+    table: list[dict] = []
+    wtable: list[dict] = []
+    if value_of(hr.get("lag_months")) == "validated":  # lag, smoothing and growth window together (validation.py)
+        if prior[1] <= 0:
+            raise ForecastError("forecast refused: network.hashrate_growth.adjustment_prior.sd must be > 0")
+        lag, smooth, window, table = validation.choose(data, prior)
+        mode = "recent" if window else "fitted"
+        window = window or 48
+    else:
+        lag_ = _choice(hr, "lag_months", "bic", 3)
+        if lag_ is None:
+            lag, smooth, table = network.choose_lag(data)
+        else:
+            lag, smooth = lag_, _choice(hr, "smooth_months", "bic", 1) or 1
+        window_ = _choice(hr, "mu_window_months", "validated", 48)
+        if window_ is None:
+            window, wtable = network.choose_window(data)
+        else:
+            window = window_
+    nf = network.fit_network(data, lag, prior, smooth, window)
     if mode not in ("fitted", "recent", "equilibrium", "shrunk"):
         raise ForecastError(f"forecast refused: network.hashrate_growth.mu must be fitted, recent, equilibrium or "
                             f"shrunk (got {mode!r})")
     fit.update(lag_choice=table, mu_window_months=window, window_choice=wtable)
-    return replace(nf, mu_mode=mode, price_drift=float(fit.get("price_drift_monthly", 0.0)), lag_table=tuple(table))
+    after = str(value_of(hr.get("mu_after", "fitted")))
+    if after not in ("fitted", "equilibrium"):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.mu_after must be fitted or equilibrium "
+                            f"(got {after!r})")
+    return replace(nf, mu_mode=mode, mu_after=after, price_drift=float(fit.get("price_drift_monthly", 0.0)), lag_table=tuple(table))
 
 
 def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex, daily: np.ndarray,

@@ -5,8 +5,9 @@ Monthly model (t = calendar month; all logs natural):
     revenue per TH/s per day (hashprice)  hp_t = price_t × (subsidy_t + fees_t) / hashrate_t   (USD/(TH/s)/day)
     cost per TH/s per day                 c_t  = efficiency_t (J/TH) × 0.024 kWh/(TH/s·day per J/TH) × power price
     gap (log)                             x_t = log(price·revenue/efficiency)_{t−L} − log H_{t−1}
-                                          (the first term a trailing mean over `smooth` months: miners answer to
-                                          a sustained price, not a month's spike)
+                                          (the price a trailing mean over `smooth` months: miners answer to a
+                                          sustained price, not a month's spike; revenue in BTC and efficiency
+                                          count from their month, so a halving cuts the gap at once)
     partial adjustment, lag L months:     Δlog H_t = μ + λ · (x_t − x̄) + ε_t,  ε ~ N(0, s²)
     efficiency                            Δlog efficiency_t = g + noise (the drift g is drawn per run)
     fees' share of miner revenue          logit f_t = c + φ · logit f_{t−1} + η_t
@@ -17,14 +18,16 @@ growth at the usual gap and λ the share of an unusual gap closed each month (fa
 than usual, slower after a halving or a price fall). λ combines the OLS estimate with a prior stated in the forecast
 file (network.hashrate_growth.adjustment_prior: mean and sd), precision-weighted; both are printed (the 2016–2025
 months identify it: 0.083 ± 0.018 at lag 1).
-No look-ahead in the choices: with `lag_months: bic` the lag L and the smoothing are chosen by `choose_lag` at
-every data cut, from the history up to it (lowest BIC of the adjustment regression over lags 1, 2, 3, 6 × smoothing
-1, 3, 6, all on the same months). μ (`mu`): `fitted` (the whole history's), `recent` (the mean growth and mean gap
-of the last mu_window_months months, used for the first RECENT_MONTHS forecast months, then the whole history's;
-with `mu_window_months: validated` the window is chosen by `choose_window`, a rolling validation of 12-month growth
-inside the history up to the cut), `equilibrium` (the price drift used minus the efficiency drift) or `shrunk`
-(fitted and equilibrium, precision-weighted). The candidate sets and RECENT_MONTHS were set by hand; which μ mode
-the forecast file uses was chosen looking at the backtest (README, Backtest).
+No look-ahead in the choices: with `lag_months: validated` the lag L, the smoothing and the growth window are
+chosen together at every data cut from the history up to it by a rolling validation of the model's own 12-month
+forecast inside that history (minetax.forecast.validation); `lag_months: bic` chooses lag and smoothing by the
+lowest BIC of the adjustment regression (`choose_lag`). μ (`mu`): `fitted` (the whole history's mean growth at the
+usual gap), `recent` (the mean growth and mean gap of the last mu_window_months months; `mu_window_months:
+validated` chooses the window by `choose_window`, a rolling validation of 12-month growth alone; used for the
+first RECENT_MONTHS forecast months, the whole history's μ after them), `equilibrium`
+(the price drift used minus the efficiency drift) or `shrunk` (fitted and equilibrium, precision-weighted). The
+candidate sets and RECENT_MONTHS were set by hand, and kz-baseline's options (lag bic, mu recent with a validated
+window) were picked among these by their scores on the backtest (README, Backtest): in-sample for that choice.
 Estimated by OLS with standard errors on the monthly history up to the cut-off (months with fewer than 20 days of
 data are left out; fee months where most days are `estimated` are left out of the fee fit). Per run the
 parameters are drawn from their sampling distribution: (α, λ) and (c, φ) bivariate normal with the OLS covariance
@@ -46,6 +49,8 @@ from minetax.forecast.protocol import Chain, cumulative_subsidy
 
 MIN_DAYS = 20  # a month with fewer network days is not a month of the fit
 MIN_MONTHS = 12  # fewer monthly observations than this: no estimate
+RECENT_MONTHS = 12  # mu recent: forecast months on the recent growth (the horizon its window is validated for);
+# the whole history's μ after them
 MAX_FEE_SHARE = 0.5  # fees' share of miner revenue is capped here in the draws (the highest monthly share on record,
 # December 2017, was below 0.5; above it the logit draws would multiply revenue without bound)
 
@@ -116,11 +121,13 @@ class NetworkFit:
     last_eff_j_per_th: float  # at the last month of data (extrapolated with the drift where the series ended)
     eff_months_extrapolated: int
     last_fee_share: float
-    history_lre: np.ndarray  # log(price × revenue / efficiency) of the last lag + smooth − 1 months of data
+    history_lp: np.ndarray  # log price of the last lag + smooth − 1 months of data
+    history_lr: np.ndarray  # log(revenue in BTC / efficiency) of the same months
     last_log_h: float
     mu_mode: str = "fitted"  # fitted: μ as estimated; equilibrium: price drift − efficiency drift; shrunk: both
     price_drift: float = 0.0  # log/month: the forecast's price drift (for mu_mode equilibrium and shrunk)
     lag_table: tuple = ()  # the candidates' BIC when the lag and smoothing were chosen
+    mu_after: str = "fitted"  # mode recent, after RECENT_MONTHS: fitted (whole history) or equilibrium
     recent: tuple = (np.nan, np.nan, np.nan, 0)  # (μ, its se, mean gap, months) of the last window months of data
 
     def mu_used(self) -> tuple[float, float]:
@@ -147,8 +154,8 @@ class NetworkFit:
                   f"mean monthly log hashrate growth at the usual gap ({np.expm1(12 * a):+.1%} a year)"),
             Param("network.mu_used", self.mu_used()[0], self.mu_used()[1], self.adjust_n, "log/month",
                   f"mean monthly growth at the usual gap used in the forecast ({self.mu_mode}"
-                  + (f", last {self.recent[3]} months, first {RECENT_MONTHS} forecast months" if
-                     self.mu_mode == "recent" else "") + f": {np.expm1(12 * self.mu_used()[0]):+.1%} a year)"),
+                  + (f", last {self.recent[3]} months" if self.mu_mode == "recent" else "")
+                  + f": {np.expm1(12 * self.mu_used()[0]):+.1%} a year)"),
             Param("network.lambda_ols", self.lambda_ols, self.lambda_ols_se, self.adjust_n, "1/month",
                   f"partial-adjustment speed, OLS on the history alone (lag {self.lag} months)"),
             Param("network.lambda", float(lam), float(se[1]), self.adjust_n, "1/month",
@@ -197,18 +204,26 @@ LAGS = (1, 2, 3, 6)  # candidate lags (months) when the forecast file asks for t
 SMOOTHS = (1, 3, 6)  # candidate trailing means (months)
 
 
-def _series(data: Data) -> tuple[pd.DataFrame, np.ndarray, float, float, int, int, np.ndarray, np.ndarray]:
-    """Monthly table, log J/TH, its drift, se, n, months filled, log(price × revenue / J/TH), log hashrate."""
+def _series(data: Data) -> tuple[pd.DataFrame, np.ndarray, float, float, int, int, np.ndarray, np.ndarray,
+                                  np.ndarray]:
+    """Monthly table, log J/TH, its drift, se, n, months filled, log price, log(revenue in BTC / J/TH), log
+    hashrate."""
     m = monthly(data)
     le, g, g_se, g_n, filled = _efficiency(m)
     rev = m["subsidy_btc"].to_numpy(float) + m["fees_btc"].to_numpy(float)
-    lre = np.log(m["price_usd"].to_numpy(float) * rev) - le
-    return m, le, g, g_se, g_n, filled, lre, np.log(m["hashrate_ths"].to_numpy(float))
+    lp = np.log(m["price_usd"].to_numpy(float))
+    return m, le, g, g_se, g_n, filled, lp, np.log(rev) - le, np.log(m["hashrate_ths"].to_numpy(float))
 
 
-def _gap(lre: np.ndarray, lh: np.ndarray, lag: int, smooth: int) -> np.ndarray:
+def target(lp: np.ndarray, lr: np.ndarray, smooth: int) -> np.ndarray:
+    """log(price × revenue / J/TH) with the price a trailing mean over `smooth` months (miners answer to a sustained
+    price, not a month's spike; a halving and the fleet's efficiency count from their month)."""
+    return trailing_mean(lp, smooth) + lr
+
+
+def _gap(lp: np.ndarray, lr: np.ndarray, lh: np.ndarray, lag: int, smooth: int) -> np.ndarray:
     x = np.full(len(lh), np.nan)
-    x[lag:] = trailing_mean(lre, smooth)[:-lag] - lh[lag - 1:-1]
+    x[lag:] = target(lp, lr, smooth)[:-lag] - lh[lag - 1:-1]
     return x
 
 
@@ -218,13 +233,13 @@ def choose_lag(data: Data, lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...
     the data cut, so the choice sees nothing after it), every candidate fitted on the same months (those all
     candidates can use); with the same number of coefficients for each, the lowest BIC is the lowest residual
     variance. Returns (lag, smooth, [{lag, smooth, n, bic}])."""
-    _, _, _, _, _, _, lre, lh = _series(data)
+    _, _, _, _, _, _, lp, lr, lh = _series(data)
     y = np.r_[np.nan, np.diff(lh)]
     first = max(lags) + max(smooths) - 1
     table = []
     for lag in lags:
         for smooth in smooths:
-            x = _gap(lre, lh, lag, smooth)
+            x = _gap(lp, lr, lh, lag, smooth)
             yy, xx = y[first:], x[first:]
             ok = np.isfinite(yy) & np.isfinite(xx)
             if ok.sum() < MIN_MONTHS:
@@ -238,7 +253,6 @@ def choose_lag(data: Data, lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...
 
 
 WINDOWS = (12, 24, 36, 48, 72)  # candidate windows (months) of the recent growth μ when it is chosen
-RECENT_MONTHS = 12  # mode recent: the recent growth is used this many months ahead (the horizon it was validated for)
 INNER_ORIGINS = 6  # fewest inner origins a candidate window must be scored on
 
 
@@ -269,9 +283,9 @@ def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 
     `prior`: (mean, sd) of λ; `smooth`: months of the trailing mean of revenue over cost."""
     if lag < 1 or smooth < 1:
         raise ForecastError("forecast refused: network.hashrate_growth.lag_months and smooth_months must be >= 1")
-    m, le, g, g_se, g_n, filled, lre, lh = _series(data)
+    m, le, g, g_se, g_n, filled, lp, lr, lh = _series(data)
     rev = m["subsidy_btc"].to_numpy(float) + m["fees_btc"].to_numpy(float)
-    x = _gap(lre, lh, lag, smooth)
+    x = _gap(lp, lr, lh, lag, smooth)
     y = np.r_[np.nan, np.diff(lh)]
     gap_mean = float(np.nanmean(np.where(np.isfinite(y), x, np.nan)))
     adj, adj_cov, adj_sd, adj_n = _ols(y, x - gap_mean)
@@ -290,7 +304,7 @@ def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 
     recent = (float(y[ok].mean()), adj_sd / np.sqrt(len(ok)), float(x[ok].mean()), len(ok))
     return NetworkFit(lag, smooth, adj, adj_cov, lam_ols, lam_se, prior, gap_mean, adj_sd, adj_n, g, g_se, g_n, fee,
                       fee_cov, fee_sd, fee_n, float(np.exp(le[-1])), filled, float(share[-1]),
-                      lre[-(lag + smooth - 1):], float(lh[-1]), recent=recent)
+                      lp[-(lag + smooth - 1):], lr[-(lag + smooth - 1):], float(lh[-1]), recent=recent)
 
 
 @dataclass
@@ -310,7 +324,9 @@ def draw_params(fit: NetworkFit, z: np.ndarray, chi: np.ndarray) -> dict[str, np
     adj = fit.adjust + z[:, :2] @ la.T
     fee = fit.fee + z[:, 2:4] @ lf.T
     mu, mu_se = fit.mu_used()
-    alpha_long = adj[:, 0].copy()  # μ as fitted on the whole history (months after RECENT_MONTHS, mode recent)
+    g = fit.eff_drift + fit.eff_drift_se * z[:, 4]
+    # mode recent, months after RECENT_MONTHS: μ as fitted on the whole history, or the equilibrium growth
+    alpha_long = adj[:, 0].copy() if fit.mu_after == "fitted" else fit.price_drift - g
     adj[:, 0] = mu + mu_se * z[:, 0]
 
     def sd(s: float, n: int, c: np.ndarray) -> np.ndarray:  # s × sqrt(df / χ²_df), χ² by Wilson–Hilferty
@@ -321,7 +337,7 @@ def draw_params(fit: NetworkFit, z: np.ndarray, chi: np.ndarray) -> dict[str, np
     return {"alpha": adj[:, 0], "alpha_long": alpha_long, "lambda": np.maximum(adj[:, 1], 0.0),
             "sd": sd(fit.adjust_sd, fit.adjust_n, chi[:, 0]),
             "c": fee[:, 0], "phi": np.clip(fee[:, 1], 0.0, 0.99), "fee_sd": sd(fit.fee_sd, fit.fee_n, chi[:, 1]),
-            "g": fit.eff_drift + fit.eff_drift_se * z[:, 4]}
+            "g": g}
 
 
 def subsidy_per_day(chain: Chain, months: pd.DatetimeIndex) -> np.ndarray:
@@ -347,16 +363,17 @@ def simulate(fit: NetworkFit, p: dict[str, np.ndarray], months: pd.DatetimeIndex
         lf[:, j] = prev
     f = np.minimum(1 / (1 + np.exp(-lf)), MAX_FEE_SHARE)
     rev = subsidy[None, :] / (1 - f)
-    lre = trailing_mean(np.concatenate([np.broadcast_to(fit.history_lre, (runs, len(fit.history_lre))),
-                                        np.log(price_m * rev) - leff], axis=1), fit.smooth)[:, fit.smooth - 1:]
+    k_h = len(fit.history_lp)
+    lp = np.concatenate([np.broadcast_to(fit.history_lp, (runs, k_h)), np.log(price_m)], axis=1)
+    lr = np.concatenate([np.broadcast_to(fit.history_lr, (runs, k_h)), np.log(rev) - leff], axis=1)
+    lre = target(lp, lr, fit.smooth)[:, fit.smooth - 1:]
     lh = np.empty((runs, k_n))
     prev = np.full(runs, fit.last_log_h)
     recent = fit.mu_mode == "recent"
     for j in range(k_n):
         late = recent and j >= RECENT_MONTHS
         centre = fit.recent[2] if recent and not late else fit.gap_mean
-        gap = lre[:, j] - prev - centre
         alpha = p["alpha_long"] if late else p["alpha"]
-        prev = prev + alpha + growth_shift + p["lambda"] * gap + p["sd"] * z_h[:, j]
+        prev = prev + alpha + growth_shift + p["lambda"] * (lre[:, j] - prev - centre) + p["sd"] * z_h[:, j]
         lh[:, j] = prev
     return NetworkPaths(months, np.exp(lh), rev, f, np.exp(leff))
