@@ -143,7 +143,8 @@ def _fit_feedback(hr: dict, data: Data, fit: dict) -> network.NetworkFit:
     if after not in ("fitted", "equilibrium"):
         raise ForecastError(f"forecast refused: network.hashrate_growth.mu_after must be fitted or equilibrium "
                             f"(got {after!r})")
-    return replace(nf, mu_mode=mode, mu_after=after, price_drift=float(fit.get("price_drift_monthly", 0.0)), lag_table=tuple(table))
+    return replace(nf, mu_mode=mode, mu_after=after, price_drift=float(fit.get("price_drift_monthly", 0.0)),
+                   lag_table=tuple(table))
 
 
 def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex, daily: np.ndarray,
