@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from minetax.forecast import engine as fc
-from minetax.forecast import network
+from minetax.forecast import network, validation
 from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data, read_only
 from minetax.forecast.protocol import Chain
@@ -175,26 +175,28 @@ def test_lag_chosen_by_bic_recovers_the_true_lag():
 
 
 def test_lag_and_window_choices_see_only_the_data_up_to_the_origin(history):
-    """At a 2021 cut the forecast's lag and growth window are chosen on the months up to the cut: the recorded
-    choices equal those made on the cut history, and the candidates were scored on fewer months than the whole
-    history's (so nothing after the cut entered them)."""
+    """At a 2021 cut the forecast's lag, smoothing and growth window (kz-baseline: lag_months validated) are chosen on
+    the months up to the cut: the recorded choice and its table equal those made on the cut history, scored on fewer
+    months than the whole history's. The BIC lag and the growth window of the other options likewise."""
     cut = dt.date(2021, 12, 31)
     r = fc.run("kz-baseline", 2022, 20, 1, cut, history=history, from_year=2022)
-    lag, smooth, table = network.choose_lag(history.data(cut))
-    window, wtable = network.choose_window(history.data(cut))
+    lag, smooth, window, table = validation.choose(history.data(cut), (0.05, 0.03))
     assert (r.market.fit["lag_months"], r.market.fit["smooth_months"]) == (lag, smooth)
-    assert r.market.fit["lag_choice"] == table and r.market.fit["mu_window_months"] == window
-    assert r.market.fit["window_choice"] == wtable
+    assert r.market.fit["lag_choice"] == table
+    assert r.market.fit["mu_window_months"] == (window or 48)  # 0: all months, the whole history's μ
+    assert max(t["n"] for t in table) < max(t["n"] for t in validation.choose(history.data(), (0.05, 0.03))[3])
+    _, _, bic = network.choose_lag(history.data(cut))
     _, _, full = network.choose_lag(history.data())
+    _, wtable = network.choose_window(history.data(cut))
     _, wfull = network.choose_window(history.data())
-    assert table[0]["n"] < full[0]["n"] and wtable[0]["n"] < wfull[0]["n"]
+    assert bic[0]["n"] < full[0]["n"] and wtable[0]["n"] < wfull[0]["n"]
     # a history changed after the cut gives the same choices at the cut
     d = history.data()
     late = d.network["date"] > pd.Timestamp(cut)
     changed = d.network.assign(hashrate_ths=np.where(late, d.network["hashrate_ths"] * 3, d.network["hashrate_ths"]))
     cut_changed = Data(changed[~late], d.fx, d.efficiency[d.efficiency["date"] <= pd.Timestamp(cut)])
-    assert network.choose_lag(cut_changed)[:2] == (lag, smooth)
-    assert network.choose_window(cut_changed)[0] == window
+    assert network.choose_lag(cut_changed)[:2] == network.choose_lag(history.data(cut))[:2]
+    assert network.choose_window(cut_changed)[0] == network.choose_window(history.data(cut))[0]
 
 
 def test_growth_window_follows_a_slowdown():

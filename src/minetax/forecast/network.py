@@ -130,6 +130,13 @@ class NetworkFit:
     mu_after: str = "fitted"  # mode recent, after RECENT_MONTHS: fitted (whole history) or equilibrium
     recent: tuple = (np.nan, np.nan, np.nan, 0)  # (μ, its se, mean gap, months) of the last window months of data
 
+    def mu_after_used(self) -> tuple[float, float]:
+        """μ after the first RECENT_MONTHS months (mode recent) and its se: the whole history's, or the equilibrium
+        growth (price drift − efficiency drift)."""
+        if self.mu_after == "fitted":
+            return float(self.adjust[0]), float(np.sqrt(self.adjust_cov[0, 0]))
+        return self.price_drift - self.eff_drift, self.eff_drift_se
+
     def mu_used(self) -> tuple[float, float]:
         """μ of the forecast and its se: as fitted, the equilibrium growth (price drift − efficiency drift: with the
         gap at its usual value the network grows as fast as the break-even hashrate), or their precision-weighted
@@ -156,6 +163,10 @@ class NetworkFit:
                   f"mean monthly growth at the usual gap used in the forecast ({self.mu_mode}"
                   + (f", last {self.recent[3]} months" if self.mu_mode == "recent" else "")
                   + f": {np.expm1(12 * self.mu_used()[0]):+.1%} a year)"),
+            *([Param("network.mu_after", *self.mu_after_used(), self.adjust_n, "log/month",
+                     f"mean monthly growth at the usual gap after the first {RECENT_MONTHS} forecast months "
+                     f"({self.mu_after}: {np.expm1(12 * self.mu_after_used()[0]):+.1%} a year)")]
+              if self.mu_mode == "recent" else []),
             Param("network.lambda_ols", self.lambda_ols, self.lambda_ols_se, self.adjust_n, "1/month",
                   f"partial-adjustment speed, OLS on the history alone (lag {self.lag} months)"),
             Param("network.lambda", float(lam), float(se[1]), self.adjust_n, "1/month",
