@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from minetax.forecast import engine as fc
 from minetax.forecast import network, validation
 from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data, read_only
@@ -59,3 +60,23 @@ def test_winner_has_the_lowest_error_and_every_candidate_adjusts(history):
 def test_too_short_a_history_is_refused_not_guessed(history):
     with pytest.raises(ForecastError, match="too few to validate"):
         validation.choose(_cut(history.data(), dt.date(2017, 6, 30)), PRIOR)  # 18 months
+
+
+def test_every_validated_candidate_is_drawn_with_its_weight(history):
+    """kz-baseline (validated_models: all): each run draws one candidate with probability ∝ 1 / error²; the recorded
+    mixture lists every candidate of the validation with that weight, the best first, and is published as a
+    parameter; the runs' hashrate paths are not all one candidate's (the bands carry the model uncertainty)."""
+    r = fc.run("kz-baseline", 2027, 400, 3, history=history)
+    fit = r.market.fit
+    mix, table = fit["validated_models"], fit["lag_choice"]
+    assert len(mix) == len(table) > 1
+    assert [r_["mae_log"] for r_ in mix] == sorted(t["mae_log"] for t in table)
+    for m in mix:
+        assert m["weight"] == pytest.approx(1 / m["mae_log"] ** 2)
+    assert (fit["lag_months"], fit["smooth_months"]) == (mix[0]["lag"], mix[0]["smooth"])
+    p = {q["name"]: q for q in fit["params"]}
+    assert p["network.models_mixed"]["value"] == len(mix)
+    one = fc.run("kz-baseline", 2027, 400, 3, history=history, overrides={"network": {"hashrate_growth": {
+        "validated_models": {"value": 1, "reason": "the best alone"}}}})
+    assert "network.models_mixed" not in {q["name"] for q in one.market.fit["params"]}
+    assert not np.allclose(one.market.hashrate_ths, r.market.hashrate_ths)

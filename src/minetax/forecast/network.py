@@ -20,7 +20,8 @@ file (network.hashrate_growth.adjustment_prior: mean and sd), precision-weighted
 months identify it: 0.083 ± 0.018 at lag 1).
 No look-ahead in the choices: with `lag_months: validated` the lag L, the smoothing and the growth window are
 chosen together at every data cut from the history up to it by a rolling validation of the model's own 12-month
-forecast inside that history (minetax.forecast.validation); `lag_months: bic` chooses lag and smoothing by the
+forecast inside that history (minetax.forecast.validation; with `validated_models` each run draws one of the
+candidates, weight ∝ 1 / error²); `lag_months: bic` chooses lag and smoothing by the
 lowest BIC of the adjustment regression (`choose_lag`). μ (`mu`): `fitted` (the whole history's mean growth at the
 usual gap), `recent` (the mean growth and mean gap of the last mu_window_months months; `mu_window_months:
 validated` chooses the window by `choose_window`, a rolling validation of 12-month growth alone; used for the

@@ -12,7 +12,9 @@ backtest's annual measure). Candidates whose OLS adjustment speed on the history
 out (a negative λ is not a model of miners; the draws would clip it to 0 and drop the halving's effect). The
 candidate with the lowest mean absolute error over the months every candidate can be scored on wins; candidates
 that leave fewer than INNER_ORIGINS such months are left out. Returns the choice and the table of candidates
-(recorded with the forecast's parameters). Used when the forecast file says `lag_months: validated`.
+(recorded with the forecast's parameters). Used when the forecast file says `lag_months: validated`; with
+`validated_models: K` (or all) the market draws each run's candidate among the K best with weight ∝ 1 / error²
+(minetax.forecast.market), so the uncertainty about the choice widens the bands.
 """
 
 from __future__ import annotations
