@@ -216,10 +216,23 @@ LAGS = (1, 2, 3, 6)  # candidate lags (months) when the forecast file asks for t
 SMOOTHS = (1, 3, 6)  # candidate trailing means (months)
 
 
+_SERIES: list[tuple[Data, tuple]] = []  # the last few histories' series (a forecast fits many candidates on one)
+
+
 def _series(data: Data) -> tuple[pd.DataFrame, np.ndarray, float, float, int, int, np.ndarray, np.ndarray,
                                   np.ndarray]:
     """Monthly table, log J/TH, its drift, se, n, months filled, log price, log(revenue in BTC / J/TH), log
-    hashrate."""
+    hashrate (computed once per history object; callers do not change the arrays)."""
+    for d, out in _SERIES:
+        if d is data:
+            return out
+    out = _series_of(data)
+    _SERIES[:] = [*_SERIES[-7:], (data, out)]
+    return out
+
+
+def _series_of(data: Data) -> tuple[pd.DataFrame, np.ndarray, float, float, int, int, np.ndarray, np.ndarray,
+                                    np.ndarray]:
     m = monthly(data)
     le, g, g_se, g_n, filled = _efficiency(m)
     rev = m["subsidy_btc"].to_numpy(float) + m["fees_btc"].to_numpy(float)
