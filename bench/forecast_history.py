@@ -10,8 +10,9 @@ Nothing is copied into the repository: point --out at a home's drop folder (<hom
     uv run minetax run --home /tmp/longhome
     uv run minetax forecast backtest --home /tmp/longhome
 
-The embedded data start 2019-09 (network) and 2019-01 (efficiency, fx), which leaves the end-2018 and end-2019
-origins of the backtest without data; with this history every origin 2018-2024 has at least 36 months before it.
+The embedded data (data/reference/, scripts/derive_reference.py) now start 2016-01 too, so the embedded run already
+has this history; this script stays for a home whose data folder lacks it (e.g. a data folder from before the
+change, or --data-dir pointing elsewhere). Every origin 2018-2024 has at least 36 months before it.
 Same licence caveats as data/reference/ATTRIBUTION.md (Coin Metrics CC BY-NC 4.0; Glassnode fees and CBECI
 efficiency without a licence: validation use).
 """

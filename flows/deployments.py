@@ -50,6 +50,36 @@ def for_serve(settings: Settings, scenario: str, url: str | None = None) -> list
             for flow, _, name, cron, params, text in specs(settings, scenario, url)]
 
 
+def take_over(deployments: list) -> list[str]:
+    """Make deployments of the same names that `minetax deploy --pool` registered into served ones, before
+    `minetax serve` serves them; return "flow/name (pool P)" of each one changed.
+
+    There is one deployment per flow and name on a server. `minetax deploy --pool P` registers it with P's work
+    pool, a pull step (set the working directory to the project) and job variables; serving the same name re-applies
+    the deployment but leaves the pool on it and drops its storage path, so every run that serve then started
+    crashed while loading the flow ("No such file or directory: '<project>/None'"), and a worker of P could still take
+    its runs. The last command wins, as a user expects: the deployment keeps its id and run history and becomes
+    exactly what serve registers (no work pool, no pull steps, no job variables, the served process's working
+    directory), so serve runs it and no worker does; `minetax deploy --pool P` makes it a pool's again."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    changed = []
+    with get_client(sync_client=True) as client:
+        for d in deployments:
+            try:
+                found = client.read_deployment_by_name(f"{d.flow_name}/{d.name}")
+            except ObjectNotFound:
+                continue
+            if found.work_pool_name or found.pull_steps or found.path != ".":
+                client.update_deployment(found.id, DeploymentUpdate(work_pool_name=None, pull_steps=[], path=".",
+                                                                    job_variables={}))
+                changed.append(f"{d.flow_name}/{d.name} (pool {found.work_pool_name})" if found.work_pool_name
+                               else f"{d.flow_name}/{d.name}")
+    return changed
+
+
 def serve(deployments: list, pause_on_shutdown: bool = True) -> None:
     """Serve the deployments from this process until interrupted (Prefect pauses their schedules on exit when
     pause_on_shutdown)."""

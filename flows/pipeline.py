@@ -17,10 +17,11 @@ from typing import Any, cast
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
+from prefect.flow_engine import MINIMUM_HEARTBEAT_INTERVAL
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from flows import artifacts
+from flows import artifacts, heartbeats
 from minetax import interrupts, pipeline
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.load.ingest import InputFile
@@ -154,14 +155,15 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
     settings = Settings.make(home, data_dir, schemes_dir)
     ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
     ctx.mapper = cluster_mapper(settings)
-    try:
-        ingest_task(ctx, progress)
-        estimate_task(ctx, progress)
-        path = publish_task(ctx, progress)
-    except BaseException as e:
-        _failed(ctx, e, report)
-        raise
-    _show(settings, scenario_id, ctx.run_id, path, report)
+    with heartbeats.beating():
+        try:
+            ingest_task(ctx, progress)
+            estimate_task(ctx, progress)
+            path = publish_task(ctx, progress)
+        except BaseException as e:
+            _failed(ctx, e, report)
+            raise
+        _show(settings, scenario_id, ctx.run_id, path, report)
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path)}
 
@@ -188,9 +190,10 @@ def backfill_flow(m_from: str, m_to: str, home: str | None = None, data_dir: str
     interrupts.take_over()
     settings = Settings.make(home, data_dir, schemes_dir)
     lo, hi = (dt.date.fromisoformat(m + "-01") for m in (m_from, m_to))
-    ctx, path, computed = backfill_task(settings, scenario_id, lo, hi, progress,
-                                        str(flow_run.id) if flow_run.id else None)
-    _show(settings, scenario_id, ctx.run_id, path, report)
+    with heartbeats.beating():
+        ctx, path, computed = backfill_task(settings, scenario_id, lo, hi, progress,
+                                            str(flow_run.id) if flow_run.id else None)
+        _show(settings, scenario_id, ctx.run_id, path, report)
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path), "chunks": [f"{a:%Y-%m}..{b:%Y-%m}" for a, b in computed]}
 
@@ -224,12 +227,23 @@ def refresh_network_flow(home: str | None = None, data_dir: str | None = None, s
 def call(flow_name: str, temporary_api: str | None, **params: Any) -> State[Any]:
     """Run flow `flow_name` of this module once and return its final state. `temporary_api`: the URL of the
     temporary API the caller started (flows.temporary_api), used for this run with heartbeats off: they tell a
-    lasting server that a run has crashed, and stopping their thread costs up to 1 s at the end of every flow (it
-    sleeps in 1 s steps); None: Prefect's configured API, as it is. On a temporary API nobody sees the run's
-    artifacts, so the HTML report and the Data Docs pages are not made there (`minetax report`, `minetax docs` make
-    them) unless `report` is given."""
-    settings = {PREFECT_API_URL: temporary_api, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None} if temporary_api else None
+    lasting server that a run has crashed; None: Prefect's configured API, as it is, with the flow run's heartbeats
+    sent by flows.heartbeats at Prefect's interval instead of by Prefect's own thread, which cost up to 1 s at the
+    end of every flow (it sleeps in 1 s steps). On a temporary API nobody sees the run's artifacts, so the HTML
+    report and the Data Docs pages are not made there (`minetax report`, `minetax docs` make them) unless `report`
+    is given."""
+    from prefect.settings import get_current_settings
+
+    settings: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    interval = None
     if temporary_api:
+        settings[PREFECT_API_URL] = temporary_api
         params.setdefault("report", False)
-    with temporary_settings(settings) if settings else contextlib.nullcontext():
-        return globals()[flow_name](return_state=True, **params)
+    elif (every := get_current_settings().flows.heartbeat_frequency) is not None:
+        interval = max(every, MINIMUM_HEARTBEAT_INTERVAL)
+    token = heartbeats.INTERVAL.set(interval)
+    try:
+        with temporary_settings(settings):
+            return globals()[flow_name](return_state=True, **params)
+    finally:
+        heartbeats.INTERVAL.reset(token)

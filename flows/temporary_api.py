@@ -73,6 +73,7 @@ class TemporaryAPI:
 
     def __init__(self) -> None:
         self.port = _free_port()
+        self.home = os.environ.get("PREFECT_HOME")  # where its database is
         self.process: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile()  # the server's error output, shown if it fails to start
 
@@ -82,7 +83,7 @@ class TemporaryAPI:
 
     def launch(self) -> None:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-               "PREFECT__SERVER_FINAL": "1"}
+               "PREFECT__SERVER_FINAL": "1", **_skip_block_registration(), **_no_automations()}
         self.process = subprocess.Popen(
             [sys.executable, "-c", _LAUNCH, "--factory", "prefect.server.api.server:create_app", "--host",
              "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on", str(os.getpid())],
@@ -143,6 +144,38 @@ class TemporaryAPI:
         self.log.close()
 
 
+def _skip_block_registration() -> dict[str, str]:
+    """Prefect's settings that skip the block registration of the server's start, once a server has done it on
+    this PREFECT_HOME (its memo store records it), unless the environment sets them.
+
+    A starting server registers Prefect's block types in its database, once per set of installed collections:
+    every start imports every installed Prefect collection to hash their block types and compare the hash with the
+    one it stored. With prefect-dask installed that imports Dask's `distributed`: 0.7-0.8 s of the API's 3.5-4 s
+    start, on every `minetax run`, for nothing (the types are in the database since the first run; minetax's flows
+    use no blocks). The first run on a new PREFECT_HOME still registers them."""
+    names = ("PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")
+    if any(n in os.environ for n in names):
+        return {}
+    home = os.environ.get("PREFECT_HOME") or os.path.expanduser("~/.prefect")
+    memo = os.environ.get("PREFECT_SERVER_MEMO_STORE_PATH") or os.environ.get("PREFECT_MEMO_STORE_PATH") or \
+        os.path.join(home, "memo_store.toml")
+    try:
+        with open(memo, encoding="utf-8") as f:
+            done = "block_auto_registration" in f.read()
+    except OSError:
+        done = False
+    return dict.fromkeys(names, "false") if done else {}
+
+
+def _no_automations() -> dict[str, str]:
+    """Prefect's setting that turns off the automation services (reactive triggers and their actions) of the
+    temporary API, unless the environment sets it. An automation is defined on a lasting server; the temporary API
+    lives for one command and nobody defines one there. Starting them cost 0.3-0.4 s of CPU before the API
+    answered its first request."""
+    name = "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"
+    return {} if name in os.environ or "PREFECT_API_SERVICES_TRIGGERS_ENABLED" in os.environ else {name: "false"}
+
+
 current: TemporaryAPI | None = None  # the API start() launched last (its process: current.process)
 
 
@@ -160,12 +193,16 @@ def _known_cause(output: str) -> str | None:
 
 
 def start() -> Callable[[], str | None]:
-    """Launch the temporary API now, unless PREFECT_API_URL names a server; return `ready()`, which waits for it
-    and returns its URL (None: use the configured server). The server is stopped when this process exits, after
-    Prefect's own exit handlers (registered later, so run earlier) have sent their last events to it."""
+    """Launch the temporary API now, unless PREFECT_API_URL names a server or this process has one running
+    already on the same PREFECT_HOME; return `ready()`, which waits for it and returns its URL (None: use the
+    configured server). The server is stopped when this process exits, after Prefect's own exit handlers
+    (registered later, so run earlier) have sent their last events to it."""
     if os.environ.get("PREFECT_API_URL"):
         return lambda: None
     global current
+    if current is not None and current.process is not None and current.process.poll() is None and \
+            current.home == os.environ.get("PREFECT_HOME"):
+        return current.wait  # a second flow of the same command (`minetax compare`) uses the API already up
     api = current = TemporaryAPI()
     api.launch()
     atexit.register(api.stop)

@@ -37,20 +37,20 @@ DEFAULT_OUT = ROOT / "data" / "reference"
 REGENERATE = "uv run python scripts/derive_reference.py"
 
 # --- estimation constants (see /work/shared/POLICY.md "Estimation constants") -------------------
-NETWORK_START = date(2019, 9, 1)
+NETWORK_START = date(2016, 1, 1)  # the forecast estimates its network model from 2016 on (issue 18)
 NETWORK_END = date(2025, 12, 31)  # hashrate source runs to 2026-02-12; we stop at year end 2025
-INITIAL_SUBSIDY_BTC = 12.5
-# (first UTC day wholly at the new subsidy, subsidy in BTC). Protocol fact: block 630,000 was
-# mined on 2020-05-11 and block 840,000 on 2024-04-20; the halving day is treated wholly at the
-# new subsidy (a simplification: the real halving day mixes both subsidies).
-HALVINGS = ((date(2020, 5, 11), 6.25), (date(2024, 4, 20), 3.125))
+INITIAL_SUBSIDY_BTC = 25.0
+# (first UTC day wholly at the new subsidy, subsidy in BTC). Protocol fact: block 420,000 was
+# mined on 2016-07-09, block 630,000 on 2020-05-11 and block 840,000 on 2024-04-20; the halving
+# day is treated wholly at the new subsidy (a simplification: the real halving day mixes both).
+HALVINGS = ((date(2016, 7, 9), 12.5), (date(2020, 5, 11), 6.25), (date(2024, 4, 20), 3.125))
 # Fees' share of miner revenue, ~6 % (2024 average, status "reported" in POLICY.md).
 # fees = share * (subsidy + fees)  =>  fees = subsidy * share / (1 - share)
 FEE_SHARE_OF_REVENUE = 0.06
 HASHES_PER_DIFFICULTY_1 = 2**32
 
-FX_FIRST_YEAR, FX_LAST_YEAR = 2019, 2025
-EFFICIENCY_START = date(2019, 1, 1)
+FX_FIRST_YEAR, FX_LAST_YEAR = 2016, 2025
+EFFICIENCY_START = date(2016, 1, 1)
 
 FLOAT_FORMAT = "%.10g"  # ~10 significant digits for every float column ...
 DIFFICULTY_FORMAT = "%.16g"  # ... except difficulty (~1e14): keep it exact
@@ -311,11 +311,16 @@ def _network_columns_rows() -> list[tuple[str, str, str]]:
         (
             "subsidy_btc",
             "BTC/day",
-            "`blocks * subsidy per block`: 12.5 before 2020-05-11, 6.25 from 2020-05-11, 3.125 from "
-            "2024-04-20 (protocol fact, POLICY.md). The halving day is treated wholly at the new subsidy: "
-            "exact for 2024-04-20 (the block-subsidy reference has all 130 blocks of that day at 3.125) but "
-            "800 BTC low on 2020-05-11 (the reference has 128 of the day's 157 blocks still at 12.5 BTC), "
-            "so May 2020 is 2.2 % low. `btc_block_subsidy_daily` (no licence) is NOT "
+            "`blocks * subsidy per block`: 25 before 2016-07-09, 12.5 from 2016-07-09, 6.25 from "
+            "2020-05-11, 3.125 from 2024-04-20 (protocol fact, POLICY.md). The halving day is treated "
+            "wholly at the new subsidy: exact for 2024-04-20 (the block-subsidy reference has all 130 "
+            "blocks of that day at 3.125) but 800 BTC low on 2020-05-11 (the reference has 128 of the "
+            "day's 157 blocks still at 12.5 BTC), so May 2020 is 2.2 % low, and 1,200 BTC low on "
+            "2016-07-09 (96 of the day's 149 blocks still at 25 BTC), so July 2016 is 1.4 % low. Before "
+            "2019-09 the blocks derived from hashrate and difficulty differ from the reference's monthly "
+            "subsidy by up to 1.8 % in a month (2017-11; 2016-2018 the upstream hashrate is an estimate "
+            "whose days do not add up to the blocks found); from 2019-09 on by at most 0.03 % outside the "
+            "halving months. `btc_block_subsidy_daily` (no licence) is NOT "
             "used here, only to validate in the tests",
         ),
         (

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from minetax.forecast import engine as fc
-from minetax.forecast import network
+from minetax.forecast import network, validation
 from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data, read_only
 from minetax.forecast.protocol import Chain
@@ -93,7 +93,7 @@ def test_feedback_same_seed_same_numbers_and_parameter_draws_widen(history):
 
 
 def test_rolling_backtest_small_case(history):
-    bt = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2017, 2023, 2024],
+    bt = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2015, 2023, 2024],
                           horizons=[1, 2])
     rows, sc = bt["rows"], bt["scores"]
     assert set(rows["model"]) == {"kz-baseline", "kz-naive", NO_CHANGE}
@@ -108,10 +108,10 @@ def test_rolling_backtest_small_case(history):
     h1 = net[(net.model == "kz-baseline") & (net.horizon == 1)]
     assert one.n == 2 and one.mdape_pct == pytest.approx(h1.ape.median() * 100)
     assert one.coverage_pct == pytest.approx(h1.inside.mean() * 100)
-    assert any("origin 2017" in n for n in bt["notes"])  # no data then: said, not invented
+    assert any("origin 2015" in n for n in bt["notes"])  # no data then (the history starts 2016): said, not invented
     fee = rows[rows.measure == "fee_base_gwh"]
     assert set(fee.year) == {2024}  # the sample ends 2024: only 2023 -> 2024 can be scored
-    again = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2017, 2023, 2024],
+    again = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2015, 2023, 2024],
                              horizons=[1, 2])
     pd.testing.assert_frame_equal(rows, again["rows"])  # same seed, same backtest
 
@@ -165,3 +165,68 @@ def test_scores_hand_computed():
     assert s.loc["m", "n"] == 4 and s.loc["m", "mdape_pct"] == pytest.approx(15.0)
     assert s.loc["m", "coverage_pct"] == pytest.approx(75.0)
     assert s.loc[NO_CHANGE, "mdape_pct"] == 0.0 and pd.isna(s.loc[NO_CHANGE, "coverage_pct"])
+
+
+def test_lag_chosen_by_bic_recovers_the_true_lag():
+    """A synthetic history made with lag 3 and no smoothing: the BIC choice finds lag 3 among 1, 2, 3, 6."""
+    lag, smooth, table = network.choose_lag(_synthetic(alpha=0.9, lam=0.3, lag=3, sd=0.002), smooths=(1,))
+    assert (lag, smooth) == (3, 1)
+    assert len({r["n"] for r in table}) == 1  # every candidate fitted on the same months
+
+
+def test_lag_and_window_choices_see_only_the_data_up_to_the_origin(history):
+    """At a 2021 cut the forecast's lag, smoothing and growth window (kz-baseline: lag_months validated) are chosen on
+    the months up to the cut: the recorded choice and its table equal those made on the cut history, scored on fewer
+    months than the whole history's. The BIC lag and the growth window of the other options likewise."""
+    cut = dt.date(2021, 12, 31)
+    r = fc.run("kz-baseline", 2022, 20, 1, cut, history=history, from_year=2022)
+    lag, smooth, window, table = validation.choose(history.data(cut), (0.05, 0.03))
+    assert (r.market.fit["lag_months"], r.market.fit["smooth_months"]) == (lag, smooth)
+    assert r.market.fit["lag_choice"] == table
+    assert r.market.fit["mu_window_months"] == (window or 48)  # 0: all months, the whole history's μ
+    assert max(t["n"] for t in table) < max(t["n"] for t in validation.choose(history.data(), (0.05, 0.03))[3])
+    _, _, bic = network.choose_lag(history.data(cut))
+    _, _, full = network.choose_lag(history.data())
+    _, wtable = network.choose_window(history.data(cut))
+    _, wfull = network.choose_window(history.data())
+    assert bic[0]["n"] < full[0]["n"] and wtable[0]["n"] < wfull[0]["n"]
+    # a history changed after the cut gives the same choices at the cut
+    d = history.data()
+    late = d.network["date"] > pd.Timestamp(cut)
+    changed = d.network.assign(hashrate_ths=np.where(late, d.network["hashrate_ths"] * 3, d.network["hashrate_ths"]))
+    cut_changed = Data(changed[~late], d.fx, d.efficiency[d.efficiency["date"] <= pd.Timestamp(cut)])
+    assert network.choose_lag(cut_changed)[:2] == network.choose_lag(history.data(cut))[:2]
+    assert network.choose_window(cut_changed)[0] == network.choose_window(history.data(cut))[0]
+
+
+def test_growth_window_follows_a_slowdown():
+    """Growth 8% a month for 5 years, then 2%: at a cut 3 years into the slow regime, the 12-month window (which
+    has seen only the slow regime) predicts the next year's growth best and is chosen."""
+    d = _synthetic(alpha=0.9, lam=0.05, lag=3, sd=0.005)
+    months = d.network["date"].dt.to_period("M")
+    k = (months - months.iloc[0]).map(lambda x: x.n).to_numpy()
+    lh = np.where(k < 36, 0.08 * k, 0.08 * 36 + 0.02 * (k - 36)) + np.log(5e7)
+    slow = Data(d.network.assign(hashrate_ths=np.exp(lh)), d.fx, d.efficiency)
+    window, table = network.choose_window(slow)
+    assert window == 12
+    assert {r["window"] for r in table} <= set(network.WINDOWS)
+
+
+def test_adjustment_speed_is_identified_on_the_embedded_history(history):
+    """The embedded history (2016 on) identifies λ: its OLS estimate is positive and more than two standard errors
+    from 0 at the lag the BIC chooses."""
+    d = history.data()
+    lag, smooth, _ = network.choose_lag(d)
+    f = network.fit_network(d, lag, (0.05, 0.03), smooth)
+    assert f.lambda_ols > 2 * f.lambda_ols_se > 0
+    assert f.adjust[1] > 2 * np.sqrt(f.adjust_cov[1, 1])
+
+
+def test_median_revenue_does_not_collapse_after_the_2028_halving(history):
+    """The defect issue 18 was filed for: with the network answering to the halving, the median fee revenue of
+    2028-2030 stays above 1 bn KZT a year (before: 0.44, 0.02, 0.01 bn); kz-naive keeps the old collapse."""
+    s = fc.summarise(fc.simulate("kz-baseline", 2030, 500, 7, history=history), "kz-baseline")
+    p50 = s[s.scheme == fc.ALL_SCHEMES].set_index("year")["p50"]
+    assert (p50.loc[2028:2030] > 1e9).all(), p50
+    naive = fc.summarise(fc.simulate("kz-naive", 2030, 500, 7, history=history), "kz-naive")
+    assert naive[naive.scheme == fc.ALL_SCHEMES].set_index("year")["p50"].loc[2029] < 1e9

@@ -14,8 +14,8 @@ import typer
 from rich.text import Text
 
 from minetax import interrupts
-from minetax.cli import forecast, init, outputs, policy, query, run, sample, schedule
-from minetax.cli.common import err, interrupt_note
+from minetax.cli import exits, forecast, init, outputs, policy, query, run, sample, schedule
+from minetax.cli.common import err, interrupt_note, quick_exit
 from minetax.errors import MinetaxError, explain
 
 COMMANDS = (run, init, schedule, outputs, forecast, policy, query, sample)
@@ -88,8 +88,15 @@ def main() -> None:
     interrupts.install()
     try:
         _main()
-    finally:
+    except SystemExit as e:
         interrupts.settle()  # a signal while the temporary API is stopped at exit must not print a traceback
+        if quick_exit[0]:
+            exits.leave(e.code)
+        raise
+    finally:
+        interrupts.settle()
+    if quick_exit[0]:
+        exits.leave(0)
 
 
 def _main() -> None:

@@ -35,6 +35,9 @@ SchemesOpt = Annotated[Path | None, typer.Option("--schemes-dir", help="scheme f
 # What an interrupt leaves behind, said after "interrupted (…);": a run sets it to say whether anything changed.
 interrupt_note: list[Callable[[], str]] = [lambda: "stopped"]
 
+# Set by a command that ran a Prefect flow: main() then leaves without Python's own teardown (minetax.cli.exits).
+quick_exit: list[bool] = [False]
+
 
 def prefect_env(settings: Settings) -> None:
     """Prefect state under MINETAX_HOME, telemetry off, time for the temporary API to start."""

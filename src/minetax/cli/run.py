@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from minetax import interrupts
-from minetax.cli.common import DataOpt, HomeOpt, SchemesOpt, console, file_id, interrupt_note, prefect_env
+from minetax.cli.common import DataOpt, HomeOpt, SchemesOpt, console, file_id, interrupt_note, prefect_env, quick_exit
 from minetax.config import DEFAULT_SCENARIO, Settings
 from minetax.errors import MinetaxError, explain
 
@@ -60,9 +60,7 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
         from flows import temporary_api
 
         ready = (lambda: None) if server else temporary_api.start()  # boots while Prefect and the flows are imported
-        # pyarrow imports pandas on first use, inside the run: here it loads while the API is still booting
-        import pandas  # noqa: F401
-
+        _preload()
         import flows.pipeline
 
         # the HTML report and the Data Docs pages (10-15 s) are made on demand (`minetax report`, `minetax docs`, and
@@ -73,6 +71,7 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
             flow_name, ready(), home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
             schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(Text(f"{scenario}: {msg}…")),
             **extra)
+    quick_exit[0] = True  # Prefect is loaded: main() leaves without Python's teardown (minetax.cli.exits)
     if state.is_failed():
         exc = state.result(raise_on_failure=False)
         if isinstance(exc, MinetaxError) and not interrupts.requested():
@@ -82,6 +81,18 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
         _raise_failure(exc, settings.home)
     result: dict[str, Any] = state.result()
     return result
+
+
+def _preload() -> None:
+    """Import now what the run imports on first use (here it loads while the temporary API is still booting; on a
+    running server it costs the same now or later): pandas (pyarrow and the run's queries load it), FastAPI's
+    encoder (Prefect serializes the flow's parameters with it), Prefect's task engine and the cluster executors."""
+    import fastapi.encoders  # noqa: F401
+    import pandas  # noqa: F401
+    import prefect.task_engine  # noqa: F401
+    import pyarrow.pandas_compat  # noqa: F401
+
+    import flows.executors  # noqa: F401
 
 
 def check_execution(settings: Settings, scheduler: bool = True) -> None:

@@ -42,10 +42,13 @@ def serve(home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOp
     check_execution(settings)  # the runs it starts inherit the settings from this process's environment
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     prefect_env(settings)
-    from flows.deployments import MONTHLY_CLOSE, NETWORK_REFRESH, TIMEZONE, for_serve
+    from flows.deployments import MONTHLY_CLOSE, NETWORK_REFRESH, TIMEZONE, for_serve, take_over
     from flows.deployments import serve as serve_deployments
 
     deployments = for_serve(settings, scenario, url)
+    for name in take_over(deployments):
+        console.print(f"{name}: was registered for a work pool (`minetax deploy --pool`); now served here, and no "
+                      "worker of the pool runs it (`minetax deploy --pool` gives it back to the pool)")
     console.print(f"serving against {api}: minetax-run/monthly-close ({MONTHLY_CLOSE}, {TIMEZONE}) and "
                   f"minetax-network-refresh/network-refresh ({NETWORK_REFRESH}, {TIMEZONE}); Ctrl-C stops")
     signal.signal(signal.SIGTERM, _interrupt)

@@ -2,7 +2,8 @@
 
 Assumptions live in schemes/forecasts/<forecast_id>.yaml (minetax.forecast.assumptions); the history is the validated
 warehouse as the last committed run left it (minetax.forecast.history); the market is drawn in
-minetax.forecast.market (the network with feedback, issue 18: minetax.forecast.network), the fleet's paths and
+minetax.forecast.market (the network with feedback, issue 18: minetax.forecast.network, its lag and growth window
+chosen inside the history by minetax.forecast.validation), the fleet's paths and
 response in minetax.forecast.fleet, the tax law in minetax.forecast.rates. Pure numpy/pandas on the history handed
 in (no Prefect). Integrators call:
     simulate(forecast_id, to_year, runs, seed, cutoff=None, history=h) -> long table (draw, year, scheme_id, tax_kzt)

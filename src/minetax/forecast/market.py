@@ -8,12 +8,12 @@ compare is reform minus baseline per draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from minetax.forecast import network
+from minetax.forecast import network, validation
 from minetax.forecast.assumptions import Forecast, ForecastError, value_of, year_series
 from minetax.forecast.history import Data
 from minetax.forecast.network import NetworkPaths
@@ -96,16 +96,91 @@ def _price_params(fit: dict) -> list[dict]:
              "unit": "log/year^0.5", "meaning": "sd of daily log returns x sqrt(365.25)"}]
 
 
+def _choice(hr: dict, key: str, word: str, default: int) -> int | None:
+    """A whole number of months from the forecast file, or None where it says `word` (chosen from the history)."""
+    v = value_of(hr.get(key, default))
+    if v == word:
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.{key} must be a whole number of months or "
+                            f"{word!r} (got {v!r})") from None
+
+
+def _fit_feedback(hr: dict, data: Data, fit: dict) -> list[tuple[network.NetworkFit, float]]:
+    """The feedback model fitted on the history handed in (already cut), with the lag, smoothing and growth window
+    the forecast file gives or, where it says so, chosen from that history alone (network.choose_lag,
+    network.choose_window, validation.choose); the choices are recorded in `fit`. With `lag_months: validated`
+    and `validated_models: K` > 1 (or `all`), the K best candidates with weights ∝ 1 / error² (each run draws
+    one), else the one model with weight 1."""
+    pr = hr.get("adjustment_prior") or {}
+    prior = (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0))))
+    mode = str(value_of(hr.get("mu", "fitted")))
+    table: list[dict] = []
+    wtable: list[dict] = []
+    if value_of(hr.get("lag_months")) == "validated":  # lag, smoothing and growth window together (validation.py)
+        if prior[1] <= 0:
+            raise ForecastError("forecast refused: network.hashrate_growth.adjustment_prior.sd must be > 0")
+        lag, smooth, window, table = validation.choose(data, prior)
+        k = _choice(hr, "validated_models", "all", 1)
+        k = len(table) if k is None else k
+        best = sorted(table, key=lambda r: (r["mae_log"], r["lag"], r["smooth"], r["window"]))[:max(1, k)]
+        fit.update(lag_choice=table, mu_window_months=window or 48, window_choice=wtable,
+                   validated_models=[{**r, "weight": 1 / max(r["mae_log"], 1e-9) ** 2} for r in best])
+        return [(_one(hr, data, fit, prior, r["lag"], r["smooth"], r["window"] or 48,
+                      "recent" if r["window"] else "fitted", table), 1 / max(r["mae_log"], 1e-9) ** 2)
+                for r in best]
+    else:
+        lag_ = _choice(hr, "lag_months", "bic", 3)
+        if lag_ is None:
+            lag, smooth, table = network.choose_lag(data)
+        else:
+            lag, smooth = lag_, _choice(hr, "smooth_months", "bic", 1) or 1
+        window_ = _choice(hr, "mu_window_months", "validated", 48)
+        if window_ is None:
+            window, wtable = network.choose_window(data)
+        else:
+            window = window_
+    fit.update(lag_choice=table, mu_window_months=window, window_choice=wtable)
+    return [(_one(hr, data, fit, prior, lag, smooth, window, mode, table), 1.0)]
+
+
+def _one(hr: dict, data: Data, fit: dict, prior: tuple[float, float], lag: int, smooth: int, window: int,
+         mode: str, table: list[dict]) -> network.NetworkFit:
+    nf = network.fit_network(data, lag, prior, smooth, window)
+    if mode not in ("fitted", "recent", "equilibrium", "shrunk"):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.mu must be fitted, recent, equilibrium or "
+                            f"shrunk (got {mode!r})")
+    after = str(value_of(hr.get("mu_after", "fitted")))
+    if after not in ("fitted", "equilibrium"):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.mu_after must be fitted or equilibrium "
+                            f"(got {after!r})")
+    return replace(nf, mu_mode=mode, mu_after=after, price_drift=float(fit.get("price_drift_monthly", 0.0)),
+                   lag_table=tuple(table))
+
+
+def _mix_params(fit: dict) -> list[dict]:
+    """The validation's mixture of candidates as a parameter (none when one model is used)."""
+    mix = fit.get("validated_models") or []
+    if len(mix) < 2:
+        return []
+    total = sum(r["weight"] for r in mix)
+    best = mix[0]
+    return [{"name": "network.models_mixed", "value": float(len(mix)), "se": 0.0, "n": int(best["n"]), "unit": "1",
+             "meaning": f"candidates (lag x smoothing x window) each run draws from, weight 1/error^2; the parameters "
+                        f"above are the best's (lag {best['lag']}, smoothing {best['smooth']}, window "
+                        f"{best['window'] or 'all'} months, weight {best['weight'] / total:.0%})"}]
+
+
 def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex, daily: np.ndarray,
               rng: np.random.Generator, chain: Chain, fit: dict, growth_shift: float) -> Market:
     """The feedback network (minetax.forecast.network) on the daily price paths; annual hashrate (day-weighted
     mean), BTC per TH/s and the revenue-weighted price."""
     runs = daily.shape[0]
     hr = fc.doc["network"]["hashrate_growth"]
-    lag = int(value_of(hr.get("lag_months", 3)))
-    pr = hr.get("adjustment_prior") or {}
-    nf = network.fit_network(data, lag, (float(value_of(pr.get("mean", 0.0))), float(value_of(pr.get("sd", 1.0)))),
-                             int(value_of(hr.get("smooth_months", 1))))
+    fits = _fit_feedback(hr, data, fit)
+    nf = fits[0][0]
     month_of_day = days.to_period("M")
     months = month_of_day.unique().to_timestamp()
     starts = np.r_[0, np.flatnonzero(month_of_day[1:] != month_of_day[:-1]) + 1]
@@ -113,9 +188,21 @@ def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex
     price_m = np.add.reduceat(daily, starts, axis=1) / n_days
     z_par, chi = rng.standard_normal((runs, 5)), rng.standard_normal((runs, 2))
     z_h, z_f = rng.standard_normal((runs, len(months))), rng.standard_normal((runs, len(months)))
-    p = network.draw_params(nf, z_par, chi)
-    paths = network.simulate(nf, p, months, price_m, network.subsidy_per_day(chain, months), z_h, z_f,
-                             growth_shift / 12)
+    subsidy = network.subsidy_per_day(chain, months)
+    if len(fits) == 1:
+        paths = network.simulate(nf, network.draw_params(nf, z_par, chi), months, price_m, subsidy, z_h, z_f,
+                                 growth_shift / 12)
+    else:  # each run draws one of the models (its own uniform, drawn after every other number)
+        cum = np.cumsum([wt for _, wt in fits])
+        which = np.searchsorted(cum / cum[-1], rng.random(runs), side="right")
+        paths = network.NetworkPaths(months, *(np.empty((runs, len(months))) for _ in range(4)))
+        for c, (f, _) in enumerate(fits):
+            i = which == c
+            if i.any():
+                part = network.simulate(f, network.draw_params(f, z_par[i], chi[i]), months, price_m[i], subsidy,
+                                        z_h[i], z_f[i], growth_shift / 12)
+                for a in ("hashrate_ths", "revenue_btc_per_day", "fee_share", "j_per_th"):
+                    getattr(paths, a)[i] = getattr(part, a)
     w = n_days[None, :] * paths.revenue_btc_per_day / paths.hashrate_ths  # BTC per TH/s in each month
     hy, cpt, py, jy = [], [], [], []
     for y in years:
@@ -124,7 +211,8 @@ def _feedback(fc: Forecast, data: Data, years: list[int], days: pd.DatetimeIndex
         jy.append((paths.j_per_th[:, k] * n_days[k]).sum(axis=1) / n_days[k].sum())
         cpt.append(w[:, k].sum(axis=1))
         py.append((w[:, k] * price_m[:, k]).sum(axis=1) / cpt[-1])
-    fit.update(network_model="feedback", lag_months=lag, smooth_months=nf.smooth, params=[vars(q) for q in nf.params()],
+    fit.update(network_model="feedback", lag_months=nf.lag, smooth_months=nf.smooth,
+               params=[vars(q) for q in nf.params()] + _mix_params(fit),
                efficiency_months_extrapolated=nf.eff_months_extrapolated,
                last_j_per_th=nf.last_eff_j_per_th, last_fee_share=nf.last_fee_share)
     return Market(years, np.stack(py, axis=1), np.stack(hy, axis=1), fit, np.stack(cpt, axis=1), paths,
@@ -149,15 +237,18 @@ def _price_draws(pr: dict, net: pd.DataFrame, days: pd.DatetimeIndex, runs: int,
         n_days = max(1, round(365.25 * float(value_of(pr.get("fit_years", 4)))))
         fit.update(price_mu_daily=mu, price_sigma_daily=sigma, price_last_usd=last_price, price_fit_days=n_days,
                    price_mu_daily_se=sigma / np.sqrt(n_days))
+        fit["price_drift_monthly"] = (mu + drift_shift / 365.25) * 365.25 / 12
         logp = np.log(last_price) + np.cumsum(mu + drift_shift / 365.25 + sigma * z_price, axis=1)
         return np.exp(logp), True
     if model == "flat":
         v = value_of(pr.get("value")) if pr.get("value") is not None else last_price
         one = float(v) * np.exp(drift_shift * np.arange(1, len(days) + 1) / 365.25)
+        fit["price_drift_monthly"] = drift_shift / 12
         return np.tile(one, (runs, 1)), False
     if model == "path":
         yv = dict(zip(years, year_series({"path": pr["path"]}, years, "price.path"), strict=True))
         one = np.array([yv[y] for y in day_year]) * np.exp(drift_shift * np.arange(1, len(days) + 1) / 365.25)
+        fit["price_drift_monthly"] = float(np.log(one[-1] / last_price)) / max(1, len(days)) * 365.25 / 12
         return np.tile(one, (runs, 1)), False
     raise ForecastError(f"forecast refused: price.model must be gbm, flat or path (got {model!r})")
 

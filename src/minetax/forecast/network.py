@@ -5,18 +5,30 @@ Monthly model (t = calendar month; all logs natural):
     revenue per TH/s per day (hashprice)  hp_t = price_t × (subsidy_t + fees_t) / hashrate_t   (USD/(TH/s)/day)
     cost per TH/s per day                 c_t  = efficiency_t (J/TH) × 0.024 kWh/(TH/s·day per J/TH) × power price
     gap (log)                             x_t = log(price·revenue/efficiency)_{t−L} − log H_{t−1}
-                                          (the first term a trailing mean over `smooth` months: miners answer to
-                                          a sustained price, not a month's spike)
+                                          (the price a trailing mean over `smooth` months: miners answer to a
+                                          sustained price, not a month's spike; revenue in BTC and efficiency
+                                          count from their month, so a halving cuts the gap at once)
     partial adjustment, lag L months:     Δlog H_t = μ + λ · (x_t − x̄) + ε_t,  ε ~ N(0, s²)
-x_t is, up to a constant, the log of break-even hashrate (at which the hashprice of L months ago would cover the
-cost of the fleet of L months ago) over today's hashrate; a power price constant over time only shifts the constant,
-so the world miners' power price is not needed. x̄ is the mean gap of the fit sample, so μ is the mean monthly growth
-at the usual gap and λ the share of an unusual gap closed each month (faster growth when mining pays more than
-usual, slower after a halving or a price fall). The 2019–2025 months alone hardly identify λ (its OLS standard error
-is about as large as any plausible value), so λ combines the OLS estimate with a prior stated in the forecast file
-(network.hashrate_growth.adjustment_prior: mean and sd), precision-weighted; both are printed.
     efficiency                            Δlog efficiency_t = g + noise (the drift g is drawn per run)
     fees' share of miner revenue          logit f_t = c + φ · logit f_{t−1} + η_t
+x_t is, up to a constant, the log of break-even hashrate (at which the hashprice of L months ago would cover the
+cost of the fleet of L months ago) over today's hashrate; a power price constant over time only shifts the constant,
+so the world miners' power price is not needed. x̄ is the mean gap of the fit sample, so μ is the mean monthly
+growth at the usual gap and λ the share of an unusual gap closed each month (faster growth when mining pays more
+than usual, slower after a halving or a price fall). λ combines the OLS estimate with a prior stated in the forecast
+file (network.hashrate_growth.adjustment_prior: mean and sd), precision-weighted; both are printed (the 2016–2025
+months identify it: 0.083 ± 0.018 at lag 1).
+No look-ahead in the choices: with `lag_months: validated` the lag L, the smoothing and the growth window are
+chosen together at every data cut from the history up to it by a rolling validation of the model's own 12-month
+forecast inside that history (minetax.forecast.validation; with `validated_models` each run draws one of the
+candidates, weight ∝ 1 / error²); `lag_months: bic` chooses lag and smoothing by the
+lowest BIC of the adjustment regression (`choose_lag`). μ (`mu`): `fitted` (the whole history's mean growth at the
+usual gap), `recent` (the mean growth and mean gap of the last mu_window_months months; `mu_window_months:
+validated` chooses the window by `choose_window`, a rolling validation of 12-month growth alone; used for the
+first RECENT_MONTHS forecast months, the whole history's μ after them), `equilibrium`
+(the price drift used minus the efficiency drift) or `shrunk` (fitted and equilibrium, precision-weighted). The
+candidate sets and RECENT_MONTHS were set by hand, and kz-baseline's options (lag bic, mu recent with a validated
+window) were picked among these by their scores on the backtest (README, Backtest): in-sample for that choice.
 Estimated by OLS with standard errors on the monthly history up to the cut-off (months with fewer than 20 days of
 data are left out; fee months where most days are `estimated` are left out of the fee fit). Per run the
 parameters are drawn from their sampling distribution: (α, λ) and (c, φ) bivariate normal with the OLS covariance
@@ -38,6 +50,8 @@ from minetax.forecast.protocol import Chain, cumulative_subsidy
 
 MIN_DAYS = 20  # a month with fewer network days is not a month of the fit
 MIN_MONTHS = 12  # fewer monthly observations than this: no estimate
+RECENT_MONTHS = 12  # mu recent: forecast months on the recent growth (the horizon its window is validated for);
+# the whole history's μ after them
 MAX_FEE_SHARE = 0.5  # fees' share of miner revenue is capped here in the draws (the highest monthly share on record,
 # December 2017, was below 0.5; above it the logit draws would multiply revenue without bound)
 
@@ -108,8 +122,36 @@ class NetworkFit:
     last_eff_j_per_th: float  # at the last month of data (extrapolated with the drift where the series ended)
     eff_months_extrapolated: int
     last_fee_share: float
-    history_lre: np.ndarray  # log(price × revenue / efficiency) of the last lag + smooth − 1 months of data
+    history_lp: np.ndarray  # log price of the last lag + smooth − 1 months of data
+    history_lr: np.ndarray  # log(revenue in BTC / efficiency) of the same months
     last_log_h: float
+    mu_mode: str = "fitted"  # fitted: μ as estimated; equilibrium: price drift − efficiency drift; shrunk: both
+    price_drift: float = 0.0  # log/month: the forecast's price drift (for mu_mode equilibrium and shrunk)
+    lag_table: tuple = ()  # the candidates' BIC when the lag and smoothing were chosen
+    mu_after: str = "fitted"  # mode recent, after RECENT_MONTHS: fitted (whole history) or equilibrium
+    recent: tuple = (np.nan, np.nan, np.nan, 0)  # (μ, its se, mean gap, months) of the last window months of data
+
+    def mu_after_used(self) -> tuple[float, float]:
+        """μ after the first RECENT_MONTHS months (mode recent) and its se: the whole history's, or the equilibrium
+        growth (price drift − efficiency drift)."""
+        if self.mu_after == "fitted":
+            return float(self.adjust[0]), float(np.sqrt(self.adjust_cov[0, 0]))
+        return self.price_drift - self.eff_drift, self.eff_drift_se
+
+    def mu_used(self) -> tuple[float, float]:
+        """μ of the forecast and its se: as fitted, the equilibrium growth (price drift − efficiency drift: with the
+        gap at its usual value the network grows as fast as the break-even hashrate), or their precision-weighted
+        mean (the fitted μ shrunk towards the equilibrium)."""
+        mu, mu_se = float(self.adjust[0]), float(np.sqrt(self.adjust_cov[0, 0]))
+        eq, eq_se = self.price_drift - self.eff_drift, self.eff_drift_se
+        if self.mu_mode == "fitted":
+            return mu, mu_se
+        if self.mu_mode == "equilibrium":
+            return eq, eq_se
+        if self.mu_mode == "recent":
+            return float(self.recent[0]), float(self.recent[1])
+        w = (1 / mu_se ** 2) / (1 / mu_se ** 2 + 1 / eq_se ** 2)
+        return w * mu + (1 - w) * eq, float(np.sqrt(1 / (1 / mu_se ** 2 + 1 / eq_se ** 2)))
 
     def params(self) -> list[Param]:
         a, lam = self.adjust
@@ -118,6 +160,14 @@ class NetworkFit:
         return [
             Param("network.mu", float(a), float(se[0]), self.adjust_n, "log/month",
                   f"mean monthly log hashrate growth at the usual gap ({np.expm1(12 * a):+.1%} a year)"),
+            Param("network.mu_used", self.mu_used()[0], self.mu_used()[1], self.adjust_n, "log/month",
+                  f"mean monthly growth at the usual gap used in the forecast ({self.mu_mode}"
+                  + (f", last {self.recent[3]} months" if self.mu_mode == "recent" else "")
+                  + f": {np.expm1(12 * self.mu_used()[0]):+.1%} a year)"),
+            *([Param("network.mu_after", *self.mu_after_used(), self.adjust_n, "log/month",
+                     f"mean monthly growth at the usual gap after the first {RECENT_MONTHS} forecast months "
+                     f"({self.mu_after}: {np.expm1(12 * self.mu_after_used()[0]):+.1%} a year)")]
+              if self.mu_mode == "recent" else []),
             Param("network.lambda_ols", self.lambda_ols, self.lambda_ols_se, self.adjust_n, "1/month",
                   f"partial-adjustment speed, OLS on the history alone (lag {self.lag} months)"),
             Param("network.lambda", float(lam), float(se[1]), self.adjust_n, "1/month",
@@ -162,18 +212,105 @@ def trailing_mean(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 1) -> NetworkFit:
+LAGS = (1, 2, 3, 6)  # candidate lags (months) when the forecast file asks for them to be chosen
+SMOOTHS = (1, 3, 6)  # candidate trailing means (months)
+
+
+_SERIES: list[tuple[Data, tuple]] = []  # the last few histories' series (a forecast fits many candidates on one)
+
+
+def _series(data: Data) -> tuple[pd.DataFrame, np.ndarray, float, float, int, int, np.ndarray, np.ndarray,
+                                  np.ndarray]:
+    """Monthly table, log J/TH, its drift, se, n, months filled, log price, log(revenue in BTC / J/TH), log
+    hashrate (computed once per history object; callers do not change the arrays)."""
+    for d, out in _SERIES:
+        if d is data:
+            return out
+    out = _series_of(data)
+    _SERIES[:] = [*_SERIES[-7:], (data, out)]
+    return out
+
+
+def _series_of(data: Data) -> tuple[pd.DataFrame, np.ndarray, float, float, int, int, np.ndarray, np.ndarray,
+                                    np.ndarray]:
+    m = monthly(data)
+    le, g, g_se, g_n, filled = _efficiency(m)
+    rev = m["subsidy_btc"].to_numpy(float) + m["fees_btc"].to_numpy(float)
+    lp = np.log(m["price_usd"].to_numpy(float))
+    return m, le, g, g_se, g_n, filled, lp, np.log(rev) - le, np.log(m["hashrate_ths"].to_numpy(float))
+
+
+def target(lp: np.ndarray, lr: np.ndarray, smooth: int) -> np.ndarray:
+    """log(price × revenue / J/TH) with the price a trailing mean over `smooth` months (miners answer to a sustained
+    price, not a month's spike; a halving and the fleet's efficiency count from their month)."""
+    return trailing_mean(lp, smooth) + lr
+
+
+def _gap(lp: np.ndarray, lr: np.ndarray, lh: np.ndarray, lag: int, smooth: int) -> np.ndarray:
+    x = np.full(len(lh), np.nan)
+    x[lag:] = target(lp, lr, smooth)[:-lag] - lh[lag - 1:-1]
+    return x
+
+
+def choose_lag(data: Data, lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = SMOOTHS
+               ) -> tuple[int, int, list[dict]]:
+    """Lag and smoothing with the lowest BIC of the adjustment regression on the history handed in (already cut at
+    the data cut, so the choice sees nothing after it), every candidate fitted on the same months (those all
+    candidates can use); with the same number of coefficients for each, the lowest BIC is the lowest residual
+    variance. Returns (lag, smooth, [{lag, smooth, n, bic}])."""
+    _, _, _, _, _, _, lp, lr, lh = _series(data)
+    y = np.r_[np.nan, np.diff(lh)]
+    first = max(lags) + max(smooths) - 1
+    table = []
+    for lag in lags:
+        for smooth in smooths:
+            x = _gap(lp, lr, lh, lag, smooth)
+            yy, xx = y[first:], x[first:]
+            ok = np.isfinite(yy) & np.isfinite(xx)
+            if ok.sum() < MIN_MONTHS:
+                raise ForecastError(f"network model: {int(ok.sum())} monthly observations up to the cut-off to "
+                                    f"choose the lag; need at least {MIN_MONTHS}")
+            _, _, sd, n = _ols(yy[ok], xx[ok])
+            ssr = sd ** 2 * (n - 2)
+            table.append({"lag": lag, "smooth": smooth, "n": n, "bic": float(n * np.log(ssr / n) + 2 * np.log(n))})
+    best = min(table, key=lambda r: (r["bic"], r["lag"], r["smooth"]))
+    return int(best["lag"]), int(best["smooth"]), table
+
+
+WINDOWS = (12, 24, 36, 48, 72)  # candidate windows (months) of the recent growth μ when it is chosen
+INNER_ORIGINS = 6  # fewest inner origins a candidate window must be scored on
+
+
+def choose_window(data: Data, windows: tuple[int, ...] = WINDOWS, horizon: int = 12) -> tuple[int, list[dict]]:
+    """The window of the recent growth μ chosen by a rolling validation inside the history handed in (already cut
+    at the data cut): at every month t with `horizon` months of data after it, each candidate predicts the log
+    hashrate growth of the next `horizon` months as `horizon` × its mean monthly growth over the w months up to t;
+    the window with the lowest mean squared error over the months every candidate can be scored on wins (candidates
+    too long for at least INNER_ORIGINS such months are left out). Returns (window, [{window, n, rmse}])."""
+    lh = np.log(monthly(data)["hashrate_ths"].to_numpy(float))
+    n = len(lh)
+    usable = [w for w in windows if n - horizon - w >= INNER_ORIGINS]
+    if not usable:
+        raise ForecastError(f"network model: {n} months up to the cut-off; need at least "
+                            f"{min(windows) + horizon + INNER_ORIGINS} to choose the growth window")
+    ts = np.arange(max(usable), n - horizon)
+    table = []
+    for w in usable:
+        pred = (lh[ts] - lh[ts - w]) / w * horizon
+        err = lh[ts + horizon] - lh[ts] - pred
+        table.append({"window": w, "n": len(ts), "rmse": float(np.sqrt(np.mean(err ** 2)))})
+    best = min(table, key=lambda r: (r["rmse"], r["window"]))
+    return int(best["window"]), table
+
+
+def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 1, window: int = 48) -> NetworkFit:
     """Estimate the monthly network, efficiency and fee-share models on the history handed in (already cut);
     `prior`: (mean, sd) of λ; `smooth`: months of the trailing mean of revenue over cost."""
     if lag < 1 or smooth < 1:
         raise ForecastError("forecast refused: network.hashrate_growth.lag_months and smooth_months must be >= 1")
-    m = monthly(data)
-    le, g, g_se, g_n, filled = _efficiency(m)
+    m, le, g, g_se, g_n, filled, lp, lr, lh = _series(data)
     rev = m["subsidy_btc"].to_numpy(float) + m["fees_btc"].to_numpy(float)
-    lre = np.log(m["price_usd"].to_numpy(float) * rev) - le
-    lh = np.log(m["hashrate_ths"].to_numpy(float))
-    x = np.full(len(m), np.nan)
-    x[lag:] = trailing_mean(lre, smooth)[:-lag] - lh[lag - 1:-1]
+    x = _gap(lp, lr, lh, lag, smooth)
     y = np.r_[np.nan, np.diff(lh)]
     gap_mean = float(np.nanmean(np.where(np.isfinite(y), x, np.nan)))
     adj, adj_cov, adj_sd, adj_n = _ols(y, x - gap_mean)
@@ -188,9 +325,11 @@ def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 
     obs = m["fees_observed"].to_numpy(float) >= 0.5
     fy = np.where(obs[1:] & obs[:-1], lf[1:], np.nan)
     fee, fee_cov, fee_sd, fee_n = _ols(fy, lf[:-1])
+    ok = np.flatnonzero(np.isfinite(y) & np.isfinite(x))[-window:]
+    recent = (float(y[ok].mean()), adj_sd / np.sqrt(len(ok)), float(x[ok].mean()), len(ok))
     return NetworkFit(lag, smooth, adj, adj_cov, lam_ols, lam_se, prior, gap_mean, adj_sd, adj_n, g, g_se, g_n, fee,
                       fee_cov, fee_sd, fee_n, float(np.exp(le[-1])), filled, float(share[-1]),
-                      lre[-(lag + smooth - 1):], float(lh[-1]))
+                      lp[-(lag + smooth - 1):], lr[-(lag + smooth - 1):], float(lh[-1]), recent=recent)
 
 
 @dataclass
@@ -209,15 +348,21 @@ def draw_params(fit: NetworkFit, z: np.ndarray, chi: np.ndarray) -> dict[str, np
     lf = np.linalg.cholesky(fit.fee_cov + 1e-18 * np.eye(2))
     adj = fit.adjust + z[:, :2] @ la.T
     fee = fit.fee + z[:, 2:4] @ lf.T
+    mu, mu_se = fit.mu_used()
+    g = fit.eff_drift + fit.eff_drift_se * z[:, 4]
+    # mode recent, months after RECENT_MONTHS: μ as fitted on the whole history, or the equilibrium growth
+    alpha_long = adj[:, 0].copy() if fit.mu_after == "fitted" else fit.price_drift - g
+    adj[:, 0] = mu + mu_se * z[:, 0]
 
     def sd(s: float, n: int, c: np.ndarray) -> np.ndarray:  # s × sqrt(df / χ²_df), χ² by Wilson–Hilferty
         df = max(1, n - 2)
         chi2 = df * np.maximum(1 - 2 / (9 * df) + c * np.sqrt(2 / (9 * df)), 0.05) ** 3
         return s * np.sqrt(df / chi2)
 
-    return {"alpha": adj[:, 0], "lambda": np.maximum(adj[:, 1], 0.0), "sd": sd(fit.adjust_sd, fit.adjust_n, chi[:, 0]),
+    return {"alpha": adj[:, 0], "alpha_long": alpha_long, "lambda": np.maximum(adj[:, 1], 0.0),
+            "sd": sd(fit.adjust_sd, fit.adjust_n, chi[:, 0]),
             "c": fee[:, 0], "phi": np.clip(fee[:, 1], 0.0, 0.99), "fee_sd": sd(fit.fee_sd, fit.fee_n, chi[:, 1]),
-            "g": fit.eff_drift + fit.eff_drift_se * z[:, 4]}
+            "g": g}
 
 
 def subsidy_per_day(chain: Chain, months: pd.DatetimeIndex) -> np.ndarray:
@@ -243,12 +388,17 @@ def simulate(fit: NetworkFit, p: dict[str, np.ndarray], months: pd.DatetimeIndex
         lf[:, j] = prev
     f = np.minimum(1 / (1 + np.exp(-lf)), MAX_FEE_SHARE)
     rev = subsidy[None, :] / (1 - f)
-    lre = trailing_mean(np.concatenate([np.broadcast_to(fit.history_lre, (runs, len(fit.history_lre))),
-                                        np.log(price_m * rev) - leff], axis=1), fit.smooth)[:, fit.smooth - 1:]
+    k_h = len(fit.history_lp)
+    lp = np.concatenate([np.broadcast_to(fit.history_lp, (runs, k_h)), np.log(price_m)], axis=1)
+    lr = np.concatenate([np.broadcast_to(fit.history_lr, (runs, k_h)), np.log(rev) - leff], axis=1)
+    lre = target(lp, lr, fit.smooth)[:, fit.smooth - 1:]
     lh = np.empty((runs, k_n))
     prev = np.full(runs, fit.last_log_h)
+    recent = fit.mu_mode == "recent"
     for j in range(k_n):
-        gap = lre[:, j] - prev - fit.gap_mean
-        prev = prev + p["alpha"] + growth_shift + p["lambda"] * gap + p["sd"] * z_h[:, j]
+        late = recent and j >= RECENT_MONTHS
+        centre = fit.recent[2] if recent and not late else fit.gap_mean
+        alpha = p["alpha_long"] if late else p["alpha"]
+        prev = prev + alpha + growth_shift + p["lambda"] * (lre[:, j] - prev - centre) + p["sd"] * z_h[:, j]
         lh[:, j] = prev
     return NetworkPaths(months, np.exp(lh), rev, f, np.exp(leff))

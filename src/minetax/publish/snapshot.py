@@ -33,8 +33,10 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> 
         finally:
             con.execute("DETACH pub").fetchall()
         with duckdb.connect(str(tmp)) as snap:
+            snap.execute("BEGIN TRANSACTION").fetchall()  # one commit, not one per view and comment (~0.15 s)
             db.run_file(snap, "publish/views.sql")
             db.run_file(snap, "publish/comments.sql")
+            snap.execute("COMMIT").fetchall()
             snap.execute("CHECKPOINT").fetchall()
             crashpoint("publish:views")
         os.replace(tmp, settings.published_path)
