@@ -29,11 +29,12 @@ WORKERS = (4, 16, 64)
 
 def rules() -> dict[str, int]:
     """minetax's constants: partitions of about TARGET_ROWS readings, at most MAX_BUCKETS buckets; map tasks of at
-    most TASK_ROWS readings (one month's partitions in bucket order); the values of issue 15 where not importable."""
+    most TASK_ROWS readings (one month's partitions in bucket order), at most MONTH_TASKS a month; the values of
+    issue 15 where not importable (MONTH_TASKS 0: not in that version)."""
     sys.path.insert(0, str(ROOT / "src"))
-    out = {"TARGET_ROWS": 4_000_000, "MAX_BUCKETS": 256, "TASK_ROWS": 8_000_000}
+    out = {"TARGET_ROWS": 4_000_000, "MAX_BUCKETS": 256, "TASK_ROWS": 8_000_000, "MONTH_TASKS": 0}
     for module, names in (("minetax.load.partitions", ("TARGET_ROWS", "MAX_BUCKETS")),
-                          ("minetax.model.partials", ("TASK_ROWS",))):
+                          ("minetax.model.partials", ("TASK_ROWS", "MONTH_TASKS"))):
         try:
             mod = __import__(module, fromlist=["_"])
         except ImportError:
@@ -50,6 +51,8 @@ def layout_for(n: float) -> dict[str, float]:
                                                            2 ** math.ceil(math.log2(per_month / r["TARGET_ROWS"])))
     per_partition = per_month / buckets
     per_task = max(1, int(r["TASK_ROWS"] // per_partition))  # partitions a task takes (at least one)
+    if r["MONTH_TASKS"]:  # and at least buckets / MONTH_TASKS (a month is at most MONTH_TASKS tasks)
+        per_task = max(per_task, math.ceil(buckets / r["MONTH_TASKS"]))
     return {"buckets": buckets, "partitions": buckets * MONTHS, "per_partition": per_partition,
             "tasks": math.ceil(buckets / per_task) * MONTHS}
 

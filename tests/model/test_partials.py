@@ -153,3 +153,24 @@ def test_partials_a_later_file_made_stale_are_deleted_and_the_rest_kept(loaded):
     assert {n: after[n] for n in kept} == kept  # the others untouched
     tasks, todo = _plan(loaded)
     assert todo == [] and {f"{t.key}.parquet" for t in tasks} == set(after)
+
+
+def test_a_month_is_at_most_month_tasks_tasks(loaded, monkeypatch):
+    """4 buckets, at most 2 tasks a month: every task takes at least 2 partitions of one month, even though one
+    partition is far below TASK_ROWS; at most one task a month with MONTH_TASKS = 1."""
+    monkeypatch.setattr(partials, "TASK_ROWS", 1)  # by readings alone, every partition would be a task
+    tasks, _ = _plan(loaded)
+    con = warehouse.connect(loaded.warehouse_path)
+    try:
+        n = con.execute("SELECT count(*) FROM core.energy_reading_partitions").fetchall()[0][0]
+    finally:
+        con.close()
+    assert len(tasks) == n > 6  # one task a partition (4 buckets × 3 months, less buckets without farms)
+    monkeypatch.setattr(partials, "MONTH_TASKS", 2)
+    tasks, _ = _plan(loaded)
+    months = [t.partitions[0].split("ym=")[1] for t in tasks]
+    assert all(len(t.partitions) >= 2 for t in tasks)
+    assert all(months.count(m) <= 2 for m in months) and len(set(months)) == 3
+    assert all({p.split("ym=")[1] for p in t.partitions} == {m} for t, m in zip(tasks, months, strict=True))
+    monkeypatch.setattr(partials, "MONTH_TASKS", 1)
+    assert len(_plan(loaded)[0]) == 3

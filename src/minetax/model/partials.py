@@ -1,7 +1,8 @@
 """Map, then reduce: the readings of a run's months as map tasks over the partitions, whose partials the model unions.
 
 `plan` (in the run's process, on the warehouse) groups the partitions of the months a run recomputes into map tasks:
-the partitions of one month in bucket order, a task taking partitions until it holds TASK_ROWS readings. So a task
+the partitions of one month in bucket order, a task taking partitions until it holds TASK_ROWS readings, and at
+least buckets / MONTH_TASKS of them (so a month is at most MONTH_TASKS tasks). So a task
 never spans two months (a new month leaves every other month's tasks, and their keys, as they were), a warehouse of
 100M readings over three years has one task a month, and 1 billion a few hundred (Prefect's scheduling stalls past
 about 2,000 tasks; a task costs 30 ms of Prefect and one DuckDB connection). A task's key is a hash of what it
@@ -25,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -40,7 +42,9 @@ from minetax.faults import crashpoint
 from minetax.load import partitions
 from minetax.storage import Store
 
-TASK_ROWS = 8_000_000  # readings per map task, at most (unless one partition holds more)
+TASK_ROWS = 8_000_000  # readings per map task, at most (unless one partition holds more, or MONTH_TASKS binds)
+MONTH_TASKS = 32  # map tasks a month, at most: a task takes at least buckets / MONTH_TASKS partitions, so 100B readings
+# over three years (256 buckets of 10.9M readings) make 1,152 tasks, not 9,216 (Prefect stalls past about 2,000)
 PARTIAL_FORMAT = "2"  # bump when sql/map/partial_energy.sql or partial_hours.sql change what a partial holds
 MEMORY_ENV, THREADS_ENV = "MINETAX_TASK_MEMORY", "MINETAX_TASK_THREADS"
 
@@ -106,10 +110,13 @@ def plan(con: duckdb.DuckDBPyConnection, home: Path, m_from: dt.date, m_to: dt.d
     rows = con.execute(db.statement("map/plan_partitions.sql"), [m_from, m_to]).fetchall()
     store = partitions.store_of(con, home)
     memory, n_threads = limits(threads)
+    found = partitions.layout(con)
+    at_least = math.ceil((found[0] if found else 1) / MONTH_TASKS)  # partitions a task takes, at least
     tasks: list[MapTask] = []
     group: list[tuple] = []
     for row in rows:  # (bucket, month, files, segments, rows), in (month, bucket) order
-        if group and (row[1] != group[0][1] or sum(g[4] for g in group) + row[4] > TASK_ROWS):
+        if group and (row[1] != group[0][1]
+                      or (sum(g[4] for g in group) + row[4] > TASK_ROWS and len(group) >= at_least)):
             tasks.append(_task(con, store, group, memory, n_threads, hours))
             group = []
         group.append(row)
