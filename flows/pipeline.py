@@ -172,7 +172,8 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
 def backfill_task(settings: Settings, scenario_id: str, m_from: dt.date, m_to: dt.date,
                   progress: pipeline.Progress = None, flow_run_id: str | None = None
                   ) -> tuple[pipeline.RunContext, Path, list[pipeline.Chunk]]:
-    ctx, path, computed = pipeline.backfill(settings, scenario_id, m_from, m_to, progress, flow_run_id)
+    ctx, path, computed = pipeline.backfill(settings, scenario_id, m_from, m_to, progress, flow_run_id,
+                                            mapper=cluster_mapper(settings))
     logger = get_run_logger()
     artifacts.log_files(logger, ctx.files)
     for stage in ctx.stages:

@@ -272,11 +272,13 @@ def _backfill_record(ctx: RunContext, backfill_id: str, m_from: dt.date, m_to: d
 
 
 def backfill(settings: Settings, scenario_id: str, m_from: dt.date, m_to: dt.date, progress: Progress = None,
-             flow_run_id: str | None = None) -> tuple[RunContext, Path, list[Chunk]]:
+             flow_run_id: str | None = None, mapper: Mapper | None = None) -> tuple[RunContext, Path, list[Chunk]]:
     """Recompute [m_from, m_to] period by period, then publish. The inputs and the incremental update are one
     transaction (all or nothing, as in a run); each backfill chunk then commits on its own, so the backfill is
-    resumable: the chunks of an unfinished backfill of the same scenario and range that are done are skipped."""
+    resumable: the chunks of an unfinished backfill of the same scenario and range that are done are skipped.
+    `mapper` runs the map tasks (None: in this process), as a run's ctx.mapper."""
     ctx = begin(settings, scenario_id, flow_run_id)
+    ctx.mapper = mapper
     try:
         ingest(ctx, progress)
         estimate(ctx, progress)  # first bring every period up to date with the inputs (incremental)

@@ -70,9 +70,9 @@ def map_task_runs(url: str, flow_run_id: str) -> list[dict]:
     return [r for r in runs if r["name"].startswith("map-partitions")]
 
 
-def last_flow_run(url: str) -> dict:
+def last_flow_run(url: str, flow: str = "minetax-run") -> dict:
     runs = prefect_api(url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1,
-                                                   "flows": {"name": {"any_": ["minetax-run"]}}})
+                                                   "flows": {"name": {"any_": [flow]}}})
     return runs[0]
 
 
@@ -151,10 +151,33 @@ def test_a_failed_partition_on_the_cluster_fails_the_run_and_names_it(dask_clust
     for p in (store / "_partials").iterdir():
         p.unlink()
     before = (home / "published" / "minetax.duckdb").read_bytes()
-    r = minetax("run", "--cluster", dask_cluster.address, "--data-dir", str(data), "--scenario", "kz-fee-10",
+    # a time-of-use scenario: another model (hours), so the map runs (a reform of the tax only, kz-fee-10, copies
+    # kz-baseline's model rows and reads no partition)
+    r = minetax("run", "--cluster", dask_cluster.address, "--data-dir", str(data), "--scenario", "et-eep-tou",
                 env=env)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
     text = " ".join(r.stderr.split())
     rel = str(victim.relative_to(store))
     assert "map over the readings partitions failed" in text and rel in text, text
     assert (home / "published" / "minetax.duckdb").read_bytes() == before
+
+
+@pytest.mark.cluster
+def test_backfill_maps_on_the_cluster(dask_cluster, prefect_server, tmp_path):
+    """`minetax backfill --cluster`: with the partials gone, the backfill's map tasks run on the cluster as Prefect
+    tasks of the backfill's flow run, and the figures are those the run published."""
+    url = prefect_server[0]
+    data = generated(tmp_path / "data")
+    home = tmp_path / "home"
+    env = cluster_env(dask_cluster, url, home, MINETAX_READINGS_BUCKETS="4")
+    r = minetax("run", "--data-dir", str(data), env=env)  # in process
+    assert r.returncode == 0, r.stderr[-3000:]
+    before = figures(home / "published" / "minetax.duckdb")
+    for p in (home / "core" / "energy_readings" / "_partials").iterdir():
+        p.unlink()
+    r = minetax("backfill", "--from", "2023-02", "--to", "2023-03", "--cluster", dask_cluster.address,
+                "--data-dir", str(data), env=env)
+    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
+    runs = map_task_runs(url, last_flow_run(url, "minetax-backfill")["id"])
+    assert runs and {x["state_type"] for x in runs} == {"COMPLETED"}
+    same_figures(figures(home / "published" / "minetax.duckdb"), before)

@@ -198,14 +198,15 @@ def print_summary(settings: Settings, out: dict[str, Any], seconds: float) -> No
 def backfill(m_from: Annotated[str, typer.Option("--from", help="first month YYYY-MM")],
              m_to: Annotated[str, typer.Option("--to", help="last month YYYY-MM")],
              home: HomeOpt = None, data_dir: DataOpt = None, schemes_dir: SchemesOpt = None,
-             scenario: Annotated[str, typer.Option(help="scenario id")] = DEFAULT_SCENARIO) -> None:
+             scenario: Annotated[str, typer.Option(help="scenario id")] = DEFAULT_SCENARIO,
+             cluster: ClusterOpt = None, readings_store: ReadingsStoreOpt = None) -> None:
     """Recompute a range of months, tax period by tax period; after a failure, the same command resumes."""
     for v in (m_from, m_to):
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v):
             raise MinetaxError(f"--from and --to take a month YYYY-MM, got {v!r}")
     if m_from > m_to:
         raise MinetaxError("--from must not be after --to")
-    settings = Settings.make(home, data_dir, schemes_dir)
+    settings = Settings.make(home, data_dir, schemes_dir, cluster, readings_store)
     t0 = time.perf_counter()
     out = run_scenario(settings, scenario, "backfill_flow", m_from=m_from, m_to=m_to)
     console.print(f"recomputed {len(out['chunks'])} tax periods: {', '.join(out['chunks']) or 'none (all done)'}")
