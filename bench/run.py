@@ -133,6 +133,7 @@ def measure(size: str, work: Path, store: Path | None, todo: set[str], a: argpar
             step("month", "pipeline")
     if "floor" in run:
         step("floor", "floor")
+        step("write_once", "write_once")  # beside it: the cost of storing the readings at all
     if "pandas" in run and sizes.nominal(size) <= sizes.nominal(a.pandas_max):
         step("pandas", "pandas")
     if "polars" in run and sizes.nominal(size) <= sizes.nominal(a.polars_max):
