@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
              lambda: engine.compare("kz-fee-10", "kz-baseline", to, a.runs, 7, history=h), a.repeat),
             (f"tornado (11 forecasts), {a.runs} runs",
              lambda: tornado("kz-baseline", first, a.runs, 7, to, history=h), 1),
-            (f"backtest, origins 2018-2024 x horizons 1-3, 3 models, {a.backtest_runs} runs",
+            (f"backtest, origins 2018-2024 x horizons 1-3, 4 models, {a.backtest_runs} runs",
              lambda: rolling_backtest(h, runs=a.backtest_runs, seed=7), 1),
         ]
         for name, fn, rep in steps:

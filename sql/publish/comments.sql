@@ -459,7 +459,7 @@ COMMENT ON COLUMN forecast_backtest.forecast_id IS 'forecast file (schemes/forec
 COMMENT ON COLUMN forecast_backtest.origin IS 'year whose 31 December is the data cut of the forecast';
 COMMENT ON COLUMN forecast_backtest.horizon IS 'years ahead (year - origin)';
 COMMENT ON COLUMN forecast_backtest.year IS 'year forecast';
-COMMENT ON COLUMN forecast_backtest.model IS 'forecast id (feedback or naive model) or ''no change'' (origin-year value, a point forecast)';
+COMMENT ON COLUMN forecast_backtest.model IS 'forecast id (feedback model; naive kz-naive: constant 25%/yr growth as today, set with hindsight; kz-naive-fitted: constant growth fitted on the 4 years up to the origin) or ''no change'' (origin-year value, a point forecast)';
 COMMENT ON COLUMN forecast_backtest.measure IS 'network_hashrate_ths (TH/s, annual mean), fee_base_gwh (GWh, sample''s licensed farms), fee_revenue_kzt (KZT, same farms)';
 COMMENT ON COLUMN forecast_backtest.p10 IS '10th percentile of the draws, in the measure''s unit';
 COMMENT ON COLUMN forecast_backtest.p50 IS 'median of the draws, in the measure''s unit';
@@ -473,7 +473,7 @@ COMMENT ON COLUMN forecast_backtest.runs IS 'Monte Carlo draws';
 COMMENT ON COLUMN forecast_backtest.run_id IS 'the forecast or backtest run (runs.run_id) that recorded these figures';
 COMMENT ON VIEW forecast_backtest_scores IS 'Backtest scores per model × measure × horizon: MdAPE of P50 and P10-P90 coverage (nominal 80%); latest backtest run per forecast.';
 COMMENT ON COLUMN forecast_backtest_scores.forecast_id IS 'forecast file (schemes/forecasts/<id>.yaml)';
-COMMENT ON COLUMN forecast_backtest_scores.model IS 'forecast id (feedback or naive model) or ''no change''';
+COMMENT ON COLUMN forecast_backtest_scores.model IS 'forecast id (feedback model, or naive: kz-naive constant growth as today, kz-naive-fitted constant growth fitted at the origin) or ''no change''';
 COMMENT ON COLUMN forecast_backtest_scores.measure IS 'network_hashrate_ths, fee_base_gwh or fee_revenue_kzt';
 COMMENT ON COLUMN forecast_backtest_scores.horizon IS 'years ahead';
 COMMENT ON COLUMN forecast_backtest_scores.n IS 'forecasts scored (origins with an actual outcome)';

@@ -93,10 +93,17 @@ def test_feedback_same_seed_same_numbers_and_parameter_draws_widen(history):
 
 
 def test_rolling_backtest_small_case(history):
-    bt = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2015, 2023, 2024],
-                          horizons=[1, 2])
+    bt = rolling_backtest(history, "kz-baseline", runs=100, seed=3, origins=[2015, 2023, 2024], horizons=[1, 2])
     rows, sc = bt["rows"], bt["scores"]
-    assert set(rows["model"]) == {"kz-baseline", "kz-naive", NO_CHANGE}
+    assert bt["naive_ids"] == ["kz-naive", "kz-naive-fitted"]  # the default: constant growth as today and fitted
+    assert set(rows["model"]) == {"kz-baseline", "kz-naive", "kz-naive-fitted", NO_CHANGE}
+    for m in ("kz-baseline", "kz-naive", "kz-naive-fitted"):  # every model has every scored forecast
+        got = rows[rows.model == m]
+        assert set(zip(got.origin, got.year, got.measure, strict=True)) == {
+            (2023, 2024, "network_hashrate_ths"), (2023, 2025, "network_hashrate_ths"),
+            (2024, 2025, "network_hashrate_ths"), (2023, 2024, "fee_base_gwh"), (2023, 2024, "fee_revenue_kzt")}
+    assert set(sc[sc.measure == "network_hashrate_ths"].model) == {"kz-baseline", "kz-naive", "kz-naive-fitted",
+                                                                   NO_CHANGE}
     net = rows[rows.measure == "network_hashrate_ths"]
     assert set(zip(net.origin, net.year, strict=True)) == {(2023, 2024), (2023, 2025), (2024, 2025)}
     np.testing.assert_allclose(rows["ape"], (rows["p50"] - rows["actual"]).abs() / rows["actual"])
@@ -111,9 +118,9 @@ def test_rolling_backtest_small_case(history):
     assert any("origin 2015" in n for n in bt["notes"])  # no data then (the history starts 2016): said, not invented
     fee = rows[rows.measure == "fee_base_gwh"]
     assert set(fee.year) == {2024}  # the sample ends 2024: only 2023 -> 2024 can be scored
-    again = rolling_backtest(history, "kz-baseline", "kz-naive", runs=100, seed=3, origins=[2015, 2023, 2024],
-                             horizons=[1, 2])
-    pd.testing.assert_frame_equal(rows, again["rows"])  # same seed, same backtest
+    again = rolling_backtest(history, "kz-baseline", "kz-naive,kz-naive-fitted", runs=100, seed=3,
+                             origins=[2015, 2023, 2024], horizons=[1, 2])
+    pd.testing.assert_frame_equal(rows, again["rows"])  # same seed, same backtest (the ids as the CLI gives them)
 
 
 def test_tornado_moves_the_median_the_right_way(history):

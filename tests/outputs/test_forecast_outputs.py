@@ -25,7 +25,8 @@ def published(tmp_path_factory):
     settings = Settings.make(tmp_path_factory.mktemp("fc_outputs") / "home")
     pipeline.run(settings, "kz-baseline")
     _, by_year, _ = run_forecast(settings, "kz-baseline", 2028, RUNS, SEED)
-    _, bt = run_backtest(settings, "kz-baseline", "kz-naive", RUNS, SEED, [2022, 2023, 2024], [1, 2])
+    _, bt = run_backtest(settings, "kz-baseline", ["kz-naive", "kz-naive-fitted"], RUNS, SEED, [2022, 2023, 2024],
+                         [1, 2])
     return settings, by_year, bt
 
 
@@ -79,6 +80,7 @@ def test_workbook_has_forecast_and_backtest_sheets(published, tmp_path):
     assert "Network model parameters" in text["Forecast"] and "network.lambda" in text["Forecast"]
     assert "Tornado" in text["Forecast"] and "price_drift" in text["Forecast"]
     assert "Backtest scores" in text["Backtest"] and "kz-naive" in text["Backtest"] and "2025-12-31" in text["Backtest"]
+    assert "kz-naive-fitted" in text["Backtest"]  # the baseline fitted at the origin beside constant growth
 
 
 def test_report_has_backtest_and_tornado_charts(published, tmp_path):

@@ -120,7 +120,8 @@ def forecast(ctx: typer.Context,
 
 
 def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backtest")] = DEFAULT_SCENARIO,
-             naive: Annotated[str, typer.Option(help="naive forecast file to compare ('' for none)")] = "kz-naive",
+             naive: Annotated[str, typer.Option(help="naive forecast files to compare, comma-separated ('' for "
+                                                    "none)")] = "kz-naive,kz-naive-fitted",
              runs: Annotated[int, typer.Option(help="Monte Carlo draws per origin")] = 1000,
              seed: Annotated[int, typer.Option(help="random seed")] = 7,
              first: Annotated[int, typer.Option("--first", help="first origin (end of that year)")] = 2018,
@@ -128,15 +129,16 @@ def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backte
              home: HomeOpt = None) -> None:
     """Rolling-origin backtest: at the end of each year first..last, forecast 1-3 years ahead with only the data
     up to then; MdAPE of P50 and P10-P90 coverage for the network hashrate and the sample's fee base and fee,
-    against the naive forecast and "no change"."""
+    against the naive forecasts (constant growth as today, and fitted at the origin) and "no change"."""
+    from minetax.forecast.rolling import naive_list
     from minetax.forecast.store import run_backtest
 
-    _check(runs, scenario, naive or None)
+    _check(runs, scenario, *naive_list(naive))
     if first > last:
         raise MinetaxError(f"--first {first} is after --last {last}")
     settings = Settings.make(home)
     with console.status(Text(f"backtesting {scenario} from origins {first}..{last}…")):
-        run_id, bt = run_backtest(settings, scenario, naive or None, runs, seed, list(range(first, last + 1)),
+        run_id, bt = run_backtest(settings, scenario, naive_list(naive), runs, seed, list(range(first, last + 1)),
                                   [1, 2, 3])
     sc = bt["scores"]
     t = Table("measure", "horizon", *(f"{m} {k}" for m in sc.model.unique() for k in ("MdAPE %", "cover %")),

@@ -61,13 +61,14 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
 
         ready = (lambda: None) if server else temporary_api.start()  # boots while Prefect and the flows are imported
         _preload()
-        import flows.pipeline
 
         # the HTML report and the Data Docs pages (10-15 s) are made on demand (`minetax report`, `minetax docs`, and
         # for a failed run its page below), not by every command-line run, on a server or not; scheduled runs
         # (`minetax serve`) make them and link them from the run's artifacts
         extra.setdefault("report", False)
-        state = flows.pipeline.call(
+        from flows import pipeline as flows_pipeline
+
+        state = flows_pipeline.call(
             flow_name, ready(), home=str(settings.home), data_dir=str(settings.data_dir), scenario_id=scenario,
             schemes_dir=str(settings.schemes_dir), progress=lambda msg: status.update(Text(f"{scenario}: {msg}…")),
             **extra)
@@ -84,15 +85,25 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
 
 
 def _preload() -> None:
-    """Import now what the run imports on first use (here it loads while the temporary API is still booting; on a
-    running server it costs the same now or later): pandas (pyarrow and the run's queries load it), FastAPI's
-    encoder (Prefect serializes the flow's parameters with it), Prefect's task engine and the cluster executors."""
-    import fastapi.encoders  # noqa: F401
-    import pandas  # noqa: F401
-    import prefect.task_engine  # noqa: F401
-    import pyarrow.pandas_compat  # noqa: F401
+    """Import the flows, and now what the run imports on first use (here it loads while the temporary API is still
+    booting; on a running server it costs the same now or later): pandas (pyarrow and the run's queries load it),
+    FastAPI's encoder (Prefect serializes the flow's parameters with it), Prefect's task engine and the cluster
+    executors. Without cycle collection meanwhile: imports make millions of objects and no garbage, and the
+    collector's passes over them were 20-25% of their time; what they made is then frozen (never scanned again)."""
+    import gc
 
-    import flows.executors  # noqa: F401
+    gc.disable()
+    try:
+        import fastapi.encoders  # noqa: F401
+        import pandas  # noqa: F401
+        import prefect.task_engine  # noqa: F401
+        import pyarrow.pandas_compat  # noqa: F401
+
+        import flows.executors  # noqa: F401
+        import flows.pipeline  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def check_execution(settings: Settings, scheduler: bool = True) -> None:

@@ -10,8 +10,10 @@ in force that year (the one rate model, at the farm's origin-year price and cate
 farms are held at their origin-year energy (no growth is modelled), and where the model finds a farm unprofitable
 in its origin year though it mined (a fee bracket above its margin), a ratio would otherwise explode.
 
-Models: the forecast given (feedback network), the naive forecast (constant growth, `kz-naive`), and "no change"
-(every measure at its origin-year value; a point forecast, so it has no band and no coverage).
+Models: the forecast given (feedback network), the naive forecasts (default: constant growth as today, `kz-naive`, 25%
+a year set with hindsight in 2025; and constant growth fitted at the origin, `kz-naive-fitted`, the mean and sd of the
+last 4 years of growth up to the cut), and "no change" (every measure at its origin-year value; a point forecast, so it
+has no band and no coverage). Every forecast reads the history only up to its origin (engine.run's cutoff).
 Scores per model × measure × horizon: n, MdAPE of P50 (median of |P50 − actual| / actual) and coverage (share of
 actual outcomes inside P10–P90; nominal 80%). An origin or a target year the data do not allow is left out and
 said so in `notes`, never filled.
@@ -37,6 +39,7 @@ from minetax.tax import rates as law
 ORIGINS = tuple(range(2018, 2025))
 HORIZONS = (1, 2, 3)
 NO_CHANGE = "no change"
+NAIVE_IDS = ("kz-naive", "kz-naive-fitted")
 MEASURES = ("network_hashrate_ths", "fee_base_gwh", "fee_revenue_kzt")
 
 
@@ -176,16 +179,26 @@ def scores(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def rolling_backtest(history: History, forecast_id: str = "kz-baseline", naive_id: str | None = "kz-naive",
-                     runs: int = 1000, seed: int = 7, origins: Iterable[int] = ORIGINS,
-                     horizons: Iterable[int] = HORIZONS, **kw: Any) -> dict:
+def naive_list(naive_ids: str | Iterable[str] | None) -> list[str]:
+    """The naive forecast ids: one id, several, or a comma-separated text ('' or None: none)."""
+    if naive_ids is None:
+        return []
+    items = naive_ids.split(",") if isinstance(naive_ids, str) else list(naive_ids)
+    return list(dict.fromkeys(i.strip() for i in items if i.strip()))
+
+
+def rolling_backtest(history: History, forecast_id: str = "kz-baseline",
+                     naive_ids: str | Iterable[str] | None = NAIVE_IDS, runs: int = 1000, seed: int = 7,
+                     origins: Iterable[int] = ORIGINS, horizons: Iterable[int] = HORIZONS, **kw: Any) -> dict:
     """Rows (origin × horizon × model × measure: p10, p50, p90, actual, ape, inside), scores, and notes (what
-    the data did not allow). `kw`: forecasts_dir, scenarios_dir, schemes_dir."""
+    the data did not allow). `naive_ids`: the naive forecasts scored beside it (see naive_list). `kw`:
+    forecasts_dir, scenarios_dir, schemes_dir."""
     horizons = tuple(horizons)
+    naive = naive_list(naive_ids)
     dirs = {k: v for k, v in kw.items() if k in ("forecasts_dir", "scenarios_dir", "schemes_dir")}
     actual_h = actual_network(history)
     fcs = {fid: load_forecast(fid, *[dirs[k] for k in ("forecasts_dir", "scenarios_dir", "schemes_dir") if k in dirs])
-           for fid in (forecast_id, naive_id) if fid}
+           for fid in (forecast_id, *naive)}
     fb = fee_base(history, fcs[forecast_id].scenario_id)
     g = fb.groupby("year")
     first_scheme = fb["scheme_id"].min() if len(fb) else None
@@ -218,6 +231,6 @@ def rolling_backtest(history: History, forecast_id: str = "kz-baseline", naive_i
         notes.append("fee base and fee: no full year of the sample's licensed farms in the warehouse")
     df = pd.DataFrame(rows, columns=["origin", "horizon", "year", "model", "measure", "p10", "p50", "p90", "actual",
                                      "ape", "inside"])
-    return {"forecast_id": forecast_id, "naive_id": naive_id, "runs": runs, "seed": seed,
+    return {"forecast_id": forecast_id, "naive_ids": naive, "runs": runs, "seed": seed,
             "origins": list(origins), "horizons": list(horizons), "rows": df,
             "scores": scores(df) if len(df) else pd.DataFrame(), "notes": notes}

@@ -23,7 +23,7 @@ from minetax.config import Settings
 from minetax.forecast import engine
 from minetax.forecast.assumptions import Forecast, load_forecast
 from minetax.forecast.history import History, nothing_loaded
-from minetax.forecast.rolling import rolling_backtest
+from minetax.forecast.rolling import naive_list, rolling_backtest
 from minetax.forecast.tornado import tornado
 from minetax.publish import runlog, runs
 from minetax.tax.schemes import load_scenario
@@ -130,23 +130,24 @@ def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, see
     return ctx.run_id, by_year, windows
 
 
-def run_backtest(settings: Settings, forecast_id: str, naive_id: str | None, n: int, seed: int,
+def run_backtest(settings: Settings, forecast_id: str, naive_ids: str | list[str] | None, n: int, seed: int,
                  origins: list[int], horizons: list[int]) -> tuple[str, dict]:
     """The rolling-origin backtest as a run on the warehouse's history (minetax.forecast.rolling): its rows, scores
     and notes are recorded with the run (published as forecast_backtest and forecast_backtest_scores)."""
     if not settings.warehouse_path.exists():
         raise nothing_loaded(settings.home)
     fc = _forecast(settings, forecast_id)
-    if naive_id:
-        _forecast(settings, naive_id)
+    naive_ids = naive_list(naive_ids)
+    for nid in naive_ids:
+        _forecast(settings, nid)
     ctx = pipeline.begin(settings, fc.scenario_id)
     try:
-        _record(ctx, fc, None, {"backtest_of": forecast_id, "naive": naive_id, "runs": n, "seed": seed,
+        _record(ctx, fc, None, {"backtest_of": forecast_id, "naive": naive_ids, "runs": n, "seed": seed,
                                 "origins": origins, "horizons": horizons})
         history = _history(ctx, fc)
         ctx.begin_transaction()
         dirs = {k: v for k, v in _dirs(settings, history).items() if k != "history"}
-        bt = rolling_backtest(history, forecast_id, naive_id, n, seed, origins, horizons, **dirs)
+        bt = rolling_backtest(history, forecast_id, naive_ids, n, seed, origins, horizons, **dirs)
         _record(ctx, fc, None, {"history_last_day": str(history.data().network["date"].iloc[-1].date()),
                                 "backtest": {"rows": _records(bt["rows"]), "scores": _records(bt["scores"]),
                                              "notes": bt["notes"]}})

@@ -12,7 +12,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-BLUE, GREY, ORANGE = "#2F5597", "#A6A6A6", "#C55A11"
+BLUE, GREY, ORANGE, GREEN = "#2F5597", "#A6A6A6", "#C55A11", "#548235"
 MEASURES = (("network_hashrate_ths", "network hashrate (TH/s, annual mean)"),
             ("fee_base_gwh", "fee base of the sample's licensed farms (GWh)"),
             ("fee_revenue_kzt", "fee of the sample's licensed farms (KZT)"))
@@ -58,12 +58,12 @@ def _backtest_chart(scenario: str, b: pd.DataFrame) -> tuple[str, Figure]:
     one = b[b.horizon == 1]
     models = list(dict.fromkeys(one.model))
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
-    colours = [BLUE, ORANGE, GREY]
+    colours = [BLUE, ORANGE, GREEN]  # "no change" always grey
     for i, m in enumerate(models):
         g = one[one.model == m]
         x = g.year.astype(int) + (i - (len(models) - 1) / 2) * 0.18
         ax.errorbar(x, g.p50 / 1e6, yerr=[(g.p50 - g.p10) / 1e6, (g.p90 - g.p50) / 1e6], fmt="o",
-                    color=colours[i % 3], capsize=3, label=f"{m} P50 (P10-P90)")
+                    color=GREY if m == "no change" else colours[i % 3], capsize=3, label=f"{m} P50 (P10-P90)")
     act = one.drop_duplicates("year")
     ax.plot(act.year.astype(int), act.actual / 1e6, "k_", markersize=18, mew=2, label="actual")
     ax.set_ylabel("EH/s (annual mean)")
