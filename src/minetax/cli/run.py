@@ -87,16 +87,16 @@ def run_scenario(settings: Settings, scenario: str, flow_name: str = "run_flow",
 def _preload() -> None:
     """Import the flows, and now what the run imports on first use (here it loads while the temporary API is still
     booting; on a running server it costs the same now or later): pandas (pyarrow and the run's queries load it),
-    FastAPI's encoder (Prefect serializes the flow's parameters with it), Prefect's task engine and the cluster
-    executors. Without cycle collection meanwhile: imports make millions of objects and no garbage, and the
-    collector's passes over them were 20-25% of their time; what they made is then frozen (never scanned again)."""
+    FastAPI's encoder (Prefect serializes the flow's parameters with it), Prefect's task engine (flows.pipeline
+    imports it) and the cluster executors. Without cycle collection meanwhile: imports make millions of objects
+    and no garbage, and the collector's passes over them were 20-25% of their time; what they made is then frozen
+    (never scanned again)."""
     import gc
 
     gc.disable()
     try:
         import fastapi.encoders  # noqa: F401
         import pandas  # noqa: F401
-        import prefect.task_engine  # noqa: F401
         import pyarrow.pandas_compat  # noqa: F401
 
         import flows.executors  # noqa: F401
