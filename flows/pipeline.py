@@ -45,11 +45,14 @@ def estimate_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) 
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None) -> Path:
-    path = pipeline.publish(ctx, progress)
+def publish_task(ctx: pipeline.RunContext, progress: pipeline.Progress = None, snapshot: bool = True) -> Path:
+    path = pipeline.publish(ctx, progress, snapshot)
     logger = get_run_logger()
     artifacts.log_stage(logger, ctx.stages[-1])
-    logger.info("published %s (run %s)", path, ctx.run_id)
+    if snapshot:
+        logger.info("published %s (run %s)", path, ctx.run_id)
+    else:
+        logger.info("committed run %s; the command that started it writes the snapshot %s", ctx.run_id, path)
     return path
 
 
@@ -147,11 +150,12 @@ def _show(settings: Settings, scenario_id: str, run_id: str, path: Path, pages: 
 
 @flow(name="minetax-run", validate_parameters=False)
 def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: str = DEFAULT_SCENARIO,
-             schemes_dir: str | None = None, progress: pipeline.Progress = None, report: bool = True
-             ) -> dict[str, str]:
+             schemes_dir: str | None = None, progress: pipeline.Progress = None, report: bool = True,
+             publish: bool = True) -> dict[str, str]:
     """Load, validate, estimate and publish one scenario. Returns the run id and the snapshot path. report: also
     write the HTML report to MINETAX_HOME/reports/ and render the run's validation Data Docs (both linked from the
-    run's artifacts)."""
+    run's artifacts). publish=False: commit only, no snapshot and no artifacts of it: the caller (`minetax
+    compare`) writes one snapshot after all its runs."""
     interrupts.take_over()  # Ctrl-C and SIGTERM stop the run through minetax.interrupts, not Prefect's handler
     settings = Settings.make(home, data_dir, schemes_dir)
     ctx = pipeline.begin(settings, scenario_id, flow_run_id=str(flow_run.id) if flow_run.id else None)
@@ -160,11 +164,12 @@ def run_flow(home: str | None = None, data_dir: str | None = None, scenario_id: 
         try:
             ingest_task(ctx, progress)
             estimate_task(ctx, progress)
-            path = publish_task(ctx, progress)
+            path = publish_task(ctx, progress, publish)
         except BaseException as e:
             _failed(ctx, e, report)
             raise
-        _show(settings, scenario_id, ctx.run_id, path, report)
+        if publish:
+            _show(settings, scenario_id, ctx.run_id, path, report)
     return {"run_id": ctx.run_id, "scenario_id": scenario_id, "published": str(path),
             "warehouse": str(settings.warehouse_path)}
 

@@ -160,14 +160,20 @@ def commit(ctx: RunContext) -> None:
     crashpoint("run:committed")
 
 
-def publish(ctx: RunContext, progress: Progress = None) -> Path:
-    """Commit the run (every check passed), then write and swap in the published snapshot; release the lock."""
+def publish(ctx: RunContext, progress: Progress = None, snapshot: bool = True) -> Path:
+    """Commit the run (every check passed), then write and swap in the published snapshot; release the lock.
+    snapshot=False: commit only; the caller writes one snapshot after several runs (`minetax compare`), which
+    shows this run as succeeded (if that snapshot is never written, the next run's snapshot has the estimates)."""
     if progress:
-        progress("publishing snapshot")
+        progress("publishing snapshot" if snapshot else "committing")
     try:
         with _timed(ctx, "publish"):
             commit(ctx)
             con = ctx.connection
+            if not snapshot:
+                runs.finish(con, ctx.run_id, "succeeded")
+                runlog.write(ctx.settings, runs.summary(con, ctx.run_id))
+                return ctx.settings.published_path
             runs.finish(con, ctx.run_id, "publishing")  # the snapshot shows it as succeeded
             try:
                 with interrupts.active(con):

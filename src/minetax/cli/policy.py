@@ -79,9 +79,9 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
 
     All scenarios are brought up to date first: a scenario is run again unless nothing it depends on changed since
     its last run (inputs, scenario, schemes, code), and a run only recomputes what changed, so the comparison is
-    never stale."""
+    never stale. The runs commit; one snapshot is published at the end."""
     from minetax.outputs import cross_country
-    from minetax.tax.compare import up_to_date
+    from minetax.tax.compare import publish_snapshot, up_to_date
 
     settings = Settings.make(home, data_dir, schemes_dir)
     scenarios = [baseline, *others]
@@ -91,10 +91,12 @@ def compare(baseline: Annotated[str, typer.Argument(help="baseline scenario, e.g
         if up_to_date(settings, scenario):
             console.print(f"{scenario}: up to date (no input, scheme or code changed since its last run): not run "
                           "again")
-        else:
-            run_scenario(settings, scenario)
+        else:  # committed only: one snapshot is written below, not one per scenario
+            run_scenario(settings, scenario, publish=False)
     if len(others) == 1:
-        _reform_tables(settings, baseline, others[0])
+        _reform_tables(settings, baseline, others[0])  # writes the comparison tables, then the snapshot
+    else:
+        publish_snapshot(settings)
     totals, _ = cross_country.compare(settings, scenarios)
     years = f"{totals.first_year.min()}–{totals.last_year.max()}"
     t = Table("scenario", "schemes", "weakest status", "tax KZT", "KZT per MWh", "share of mined value",

@@ -56,6 +56,15 @@ def up_to_date(settings: Settings, scenario_id: str) -> bool:
         con.close()
 
 
+def publish_snapshot(settings: Settings) -> None:
+    """Write the published snapshot from the warehouse as it is (after runs that only committed)."""
+    con = warehouse.connect(settings.warehouse_path)
+    try:
+        publish.publish(con, settings, "compare-" + runs.new_run_id())
+    finally:
+        con.close()
+
+
 def compare(settings: Settings, baseline: str, reform: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write tax.comparison and tax.budget_windows for the pair, publish, and return both as frames."""
     if baseline == reform:
