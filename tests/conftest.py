@@ -95,6 +95,16 @@ def embedded_run(tmp_path_factory):
     return settings, ctx, path
 
 
+@pytest.fixture(scope="module")
+def history(embedded_run):
+    """The warehouse of the embedded run, read-only, as the forecast reads it (minetax.forecast.history)."""
+    from minetax.forecast.history import read_only
+
+    settings, _, _ = embedded_run
+    with read_only(settings) as h:
+        yield h
+
+
 # ---- a real Prefect server ---------------------------------------------------------------------------------------
 
 def free_port() -> int:

@@ -12,18 +12,11 @@ import pytest
 
 from minetax.forecast import engine as fc
 from minetax.forecast.assumptions import load_forecast, value_of
-from minetax.forecast.history import History, read_only
+from minetax.forecast.history import History
 from minetax.forecast.market import fit_hashrate
 from minetax.forecast.rolling import rolling_backtest
 
 FITTED = "kz-naive-fitted"
-
-
-@pytest.fixture(scope="module")
-def history(embedded_run):
-    settings, _, _ = embedded_run
-    with read_only(settings) as h:
-        yield h
 
 
 class _ChangedAfter(History):

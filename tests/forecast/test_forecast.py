@@ -15,7 +15,6 @@ from minetax.config import SCENARIOS_DIR
 from minetax.forecast import assumptions, protocol, rates
 from minetax.forecast import engine as fc
 from minetax.forecast.backtest import backtest
-from minetax.forecast.history import read_only
 
 RUNS = 300
 
@@ -29,14 +28,6 @@ def _write_forecast(tmp: Path, forecast_id: str, **changes) -> Path:
     d.mkdir(exist_ok=True)
     (d / f"{forecast_id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return d
-
-
-@pytest.fixture(scope="module")
-def history(embedded_run):
-    """The warehouse of the embedded run, read-only."""
-    settings, _, _ = embedded_run
-    with read_only(settings) as h:
-        yield h
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,9 @@ from typer.testing import CliRunner
 from minetax.cli.app import app
 from minetax.forecast import assumptions
 from minetax.forecast import engine as fc
-from minetax.forecast.history import read_only
 from minetax.forecast.rates import month_weights
 
 RUNS = 200
-
-
-@pytest.fixture(scope="module")
-def history(embedded_run):
-    settings, _, _ = embedded_run
-    with read_only(settings) as h:
-        yield h
 
 
 def test_time_of_use_forecast_taxes_the_flat_fleet_at_the_hours_average(history):

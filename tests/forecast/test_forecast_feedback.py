@@ -12,18 +12,11 @@ import pytest
 from minetax.forecast import engine as fc
 from minetax.forecast import network, validation
 from minetax.forecast.assumptions import ForecastError
-from minetax.forecast.history import Data, read_only
+from minetax.forecast.history import Data
 from minetax.forecast.protocol import Chain
 from minetax.forecast.rolling import NO_CHANGE, rolling_backtest, scores
 from minetax.forecast.tornado import tornado
 from minetax.forecast.user_paths import overrides, read_path
-
-
-@pytest.fixture(scope="module")
-def history(embedded_run):
-    settings, _, _ = embedded_run
-    with read_only(settings) as h:
-        yield h
 
 
 def _synthetic(alpha: float, lam: float, lag: int, sd: float, seed: int = 1) -> Data:

@@ -12,16 +12,9 @@ import pytest
 from minetax.forecast import engine as fc
 from minetax.forecast import network, validation
 from minetax.forecast.assumptions import ForecastError
-from minetax.forecast.history import Data, read_only
+from minetax.forecast.history import Data
 
 PRIOR = (0.05, 0.03)
-
-
-@pytest.fixture(scope="module")
-def history(embedded_run):
-    settings, _, _ = embedded_run
-    with read_only(settings) as h:
-        yield h
 
 
 def _cut(d: Data, cut: dt.date) -> Data:
