@@ -309,15 +309,21 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     return files, state["reports"]
 
 
-def _unchanged(con: duckdb.DuckDBPyConnection, dataset: str, f: InputFile) -> bool:
-    """The last file loaded from the same place had this content: core holds it already (the run that loaded it
-    committed; a run that did not commit left no `loaded` record). The same place: the data folder's file of the
-    dataset (wherever the folder is), or the drop-folder file of the same name."""
+def last_loaded(con: duckdb.DuckDBPyConnection, dataset: str, origin: str, path: Path) -> tuple[str, int] | None:
+    """(sha256, rows) of the last file loaded from the same place, or None. The same place: the data folder's file
+    of the dataset (wherever the folder is), or the drop-folder file of the same name. Only committed loads count
+    (a run that did not commit left no `loaded` record)."""
     last = con.execute(db.statement("staging/last_loaded.sql"), {
-        "dataset": dataset, "origin": f.origin, "file_name": f.path.name, "source_path": str(f.path)}).fetchall()
-    if not last or last[0][0] != f.sha256:
+        "dataset": dataset, "origin": origin, "file_name": path.name, "source_path": str(path)}).fetchall()
+    return (last[0][0], last[0][1]) if last else None
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection, dataset: str, f: InputFile) -> bool:
+    """The last file loaded from the same place had this content: core holds it already."""
+    last = last_loaded(con, dataset, f.origin, f.path)
+    if not last or last[0] != f.sha256:
         return False
-    f.status, f.rows = "unchanged", last[0][1]
+    f.status, f.rows = "unchanged", last[1]
     return True
 
 

@@ -45,9 +45,8 @@ def up_to_date(settings: Settings, scenario_id: str) -> bool:
     try:
         for ds, path in inputs:
             sha = intake.remembered_hash(path, settings.raw_dir, ds.name)
-            last = con.execute(db.statement("staging/last_loaded.sql"), {
-                "dataset": ds.name, "origin": "data", "file_name": path.name, "source_path": str(path)}).fetchall()
-            if sha is None or not last or last[0][0] != sha:
+            last = ingest.last_loaded(con, ds.name, "data", path)
+            if sha is None or last is None or last[0] != sha:
                 return False
         return estimate.plan(con, scenario)[0] is None
     except duckdb.Error:  # a warehouse from another version, not yet converted: a run converts it
