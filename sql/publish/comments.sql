@@ -467,6 +467,7 @@ COMMENT ON COLUMN forecast_backtest.p90 IS '90th percentile of the draws, in the
 COMMENT ON COLUMN forecast_backtest.actual IS 'actual outcome from the warehouse, in the measure''s unit';
 COMMENT ON COLUMN forecast_backtest.ape IS 'absolute percentage error of p50: |p50 - actual| / actual (share, not %)';
 COMMENT ON COLUMN forecast_backtest.inside IS 'actual within p10..p90 (NULL for a point forecast)';
+COMMENT ON COLUMN forecast_backtest.wis IS 'weighted interval score of p10/p50/p90 on log values (P50 error and band together; 0.10 is about a 10% miss; lower is better; a point forecast''s is |log p50 - log actual|; NULL where a value is not positive)';
 COMMENT ON COLUMN forecast_backtest.data_cut IS 'last network day of the warehouse history the run read (the data cut)';
 COMMENT ON COLUMN forecast_backtest.seed IS 'random seed (same seed, same numbers)';
 COMMENT ON COLUMN forecast_backtest.runs IS 'Monte Carlo draws';
@@ -479,6 +480,7 @@ COMMENT ON COLUMN forecast_backtest_scores.horizon IS 'years ahead';
 COMMENT ON COLUMN forecast_backtest_scores.n IS 'forecasts scored (origins with an actual outcome)';
 COMMENT ON COLUMN forecast_backtest_scores.mdape_pct IS 'median absolute percentage error of P50, %';
 COMMENT ON COLUMN forecast_backtest_scores.coverage_pct IS 'share of actual outcomes inside P10-P90, % (NULL for a point forecast)';
+COMMENT ON COLUMN forecast_backtest_scores.wis IS 'mean weighted interval score of P10/P50/P90 on log values over the forecasts (a proper score of P50 and band together; lower is better)';
 COMMENT ON COLUMN forecast_backtest_scores.data_cut IS 'last network day of the warehouse history the run read (the data cut)';
 COMMENT ON COLUMN forecast_backtest_scores.seed IS 'random seed (same seed, same numbers)';
 COMMENT ON COLUMN forecast_backtest_scores.runs IS 'Monte Carlo draws';

@@ -282,11 +282,11 @@ WITH r AS (
     QUALIFY row_number() OVER (PARTITION BY forecast_id ORDER BY started_at DESC) = 1
 )
 SELECT r.forecast_id, b.x.origin, b.x.horizon, b.x.year, b.x.model, b.x.measure, b.x.p10, b.x.p50, b.x.p90,
-       b.x.actual, b.x.ape, b.x.inside, CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
+       b.x.actual, b.x.ape, b.x.inside, b.x.wis, CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
        CAST(r.parameters->>'$.seed' AS BIGINT) AS seed, CAST(r.parameters->>'$.runs' AS INTEGER) AS runs, r.run_id
 FROM r, unnest(from_json(r.parameters->'$.backtest.rows', '[{"origin": "INTEGER", "horizon": "INTEGER",
     "year": "INTEGER", "model": "VARCHAR", "measure": "VARCHAR", "p10": "DOUBLE", "p50": "DOUBLE", "p90": "DOUBLE",
-    "actual": "DOUBLE", "ape": "DOUBLE", "inside": "BOOLEAN"}]')) AS b(x)
+    "actual": "DOUBLE", "ape": "DOUBLE", "inside": "BOOLEAN", "wis": "DOUBLE"}]')) AS b(x)
 ORDER BY r.forecast_id, b.x.measure, b.x.model, b.x.origin, b.x.horizon;
 
 CREATE VIEW forecast_backtest_scores AS
@@ -295,11 +295,12 @@ WITH r AS (
     WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded' AND json_exists(parameters, '$.backtest')
     QUALIFY row_number() OVER (PARTITION BY forecast_id ORDER BY started_at DESC) = 1
 )
-SELECT r.forecast_id, s.x.model, s.x.measure, s.x.horizon, s.x.n, s.x.mdape_pct, s.x.coverage_pct,
+SELECT r.forecast_id, s.x.model, s.x.measure, s.x.horizon, s.x.n, s.x.mdape_pct, s.x.coverage_pct, s.x.wis,
        CAST(r.parameters->>'$.history_last_day' AS DATE) AS data_cut,
        CAST(r.parameters->>'$.seed' AS BIGINT) AS seed, CAST(r.parameters->>'$.runs' AS INTEGER) AS runs, r.run_id
 FROM r, unnest(from_json(r.parameters->'$.backtest.scores', '[{"model": "VARCHAR", "measure": "VARCHAR",
-    "horizon": "INTEGER", "n": "INTEGER", "mdape_pct": "DOUBLE", "coverage_pct": "DOUBLE"}]')) AS s(x)
+    "horizon": "INTEGER", "n": "INTEGER", "mdape_pct": "DOUBLE", "coverage_pct": "DOUBLE", "wis": "DOUBLE"}]'))
+    AS s(x)
 ORDER BY r.forecast_id, s.x.measure, s.x.horizon, s.x.model;
 
 -- forecast_runs: one row per succeeded forecast or backtest run: what produced the forecast views (data cut, seed,

@@ -14,7 +14,7 @@ from minetax.forecast import network, validation
 from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data
 from minetax.forecast.protocol import Chain
-from minetax.forecast.rolling import NO_CHANGE, rolling_backtest, scores
+from minetax.forecast.rolling import NO_CHANGE, rolling_backtest, scores, wis_log
 from minetax.forecast.tornado import tornado
 from minetax.forecast.user_paths import overrides, read_path
 
@@ -160,11 +160,33 @@ def test_scores_hand_computed():
         "origin": [2020, 2021, 2022, 2023, 2023], "horizon": 1, "year": [2021, 2022, 2023, 2024, 2024],
         "model": ["m", "m", "m", "m", NO_CHANGE], "measure": "network_hashrate_ths",
         "p10": [80, 120, 95, 90, 100], "p50": [90, 130, 100, 120, 100], "p90": [110, 140, 105, 125, 100],
-        "actual": 100.0, "ape": [0.10, 0.30, 0.00, 0.20, 0.0], "inside": [True, False, True, True, None]})
+        "actual": 100.0, "ape": [0.10, 0.30, 0.00, 0.20, 0.0], "inside": [True, False, True, True, None],
+        "wis": None})
     s = scores(rows).set_index("model")
     assert s.loc["m", "n"] == 4 and s.loc["m", "mdape_pct"] == pytest.approx(15.0)
     assert s.loc["m", "coverage_pct"] == pytest.approx(75.0)
     assert s.loc[NO_CHANGE, "mdape_pct"] == 0.0 and pd.isna(s.loc[NO_CHANGE, "coverage_pct"])
+
+
+def test_weighted_interval_score_hand_computed():
+    """WIS of P10/P50/P90 on logs, α = 0.2, worked by hand (ln 80 = 4.38203, ln 90 = 4.49981, ln 100 = 4.60517,
+    ln 110 = 4.70048, ln 120 = 4.78749, ln 130 = 4.86753, ln 140 = 4.94164):
+    - inside, 80/90/110 vs 100: (0.5 × 0.10536 + 0.1 × 0.31845) / 1.5 = 0.05635;
+    - below the band, 120/130/140 vs 100: IS = 0.15415 + 10 × 0.18232 = 1.97737;
+      (0.5 × 0.26236 + 0.1 × 1.97737) / 1.5 = 0.21928;
+    - a point forecast 130 vs 100: |ln 1.3| = 0.26236. The scores are the mean over the forecasts."""
+    assert wis_log(80, 90, 110, 100) == pytest.approx(0.05635, abs=1e-5)
+    assert wis_log(120, 130, 140, 100) == pytest.approx(0.21928, abs=1e-5)
+    assert wis_log(130, 130, 130, 100) == pytest.approx(0.26236, abs=1e-5)
+    assert wis_log(0, 130, 140, 100) is None  # no log of 0
+    rows = pd.DataFrame({
+        "origin": [2020, 2021, 2022], "horizon": 1, "year": [2021, 2022, 2023], "model": ["m", "m", NO_CHANGE],
+        "measure": "network_hashrate_ths", "p10": [80, 120, 130], "p50": [90, 130, 130], "p90": [110, 140, 130],
+        "actual": 100.0, "ape": [0.1, 0.3, 0.3], "inside": [True, False, None],
+        "wis": [wis_log(80, 90, 110, 100), wis_log(120, 130, 140, 100), wis_log(130, 130, 130, 100)]})
+    s = scores(rows).set_index("model")
+    assert s.loc["m", "wis"] == pytest.approx((0.05635 + 0.21928) / 2, abs=1e-5)
+    assert s.loc[NO_CHANGE, "wis"] == pytest.approx(0.26236, abs=1e-5)
 
 
 def test_lag_chosen_by_bic_recovers_the_true_lag():

@@ -52,13 +52,14 @@ def test_views_carry_data_cut_seed_runs_and_match_the_run(published):
                               "FROM forecast_tornado WHERE forecast_id = 'kz-baseline'")
     assert len(tornado) == 5 and all(r[3] == pytest.approx(abs(r[2] - r[1])) and r[4:] == (SEED, RUNS)
                                      for r in tornado)
-    scores = _rows(settings, "SELECT model, measure, horizon, n, mdape_pct, coverage_pct, runs FROM "
+    scores = _rows(settings, "SELECT model, measure, horizon, n, mdape_pct, coverage_pct, runs, wis FROM "
                              "forecast_backtest_scores WHERE forecast_id = 'kz-baseline'")
     want = {(r["model"], r["measure"], r["horizon"]): r for r in bt["scores"].to_dict("records")}
     assert len(scores) == len(want) > 0
-    for model, measure, h, n, mdape, cov, runs in scores:
+    for model, measure, h, n, mdape, cov, runs, wis in scores:
         w = want[(model, measure, h)]
         assert n == w["n"] and mdape == pytest.approx(w["mdape_pct"]) and runs == RUNS
+        assert wis == pytest.approx(w["wis"]) if w["wis"] == w["wis"] and w["wis"] is not None else wis is None
         assert (cov is None) == (model == "no change")
     runs_ = _rows(settings, "SELECT run_kind, data_cut, seed, runs, network_model, lag_months, smooth_months "
                             "FROM forecast_runs WHERE forecast_id = 'kz-baseline' ORDER BY started_at")

@@ -128,8 +128,8 @@ def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backte
              last: Annotated[int, typer.Option("--last", help="last origin (end of that year)")] = 2024,
              home: HomeOpt = None) -> None:
     """Rolling-origin backtest: at the end of each year first..last, forecast 1-3 years ahead with only the data
-    up to then; MdAPE of P50 and P10-P90 coverage for the network hashrate and the sample's fee base and fee,
-    against the naive forecasts (constant growth as today, and fitted at the origin) and "no change"."""
+    up to then; MdAPE of P50, P10-P90 coverage and the weighted interval score (WIS) for the network hashrate and
+    the sample's fee base and fee, against the naive forecasts (constant growth as today, and fitted at the origin) and "no change"."""
     from minetax.forecast.rolling import naive_list
     from minetax.forecast.store import run_backtest
 
@@ -141,14 +141,15 @@ def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backte
         run_id, bt = run_backtest(settings, scenario, naive_list(naive), runs, seed, list(range(first, last + 1)),
                                   [1, 2, 3])
     sc = bt["scores"]
-    t = Table("measure", "horizon", *(f"{m} {k}" for m in sc.model.unique() for k in ("MdAPE %", "cover %")),
+    t = Table("measure", "horizon", *(f"{m} {k}" for m in sc.model.unique() for k in ("MdAPE %", "cover %", "WIS")),
               title=f"Backtest {scenario} — origins {first}..{last}, {runs} draws, seed {seed}, run {run_id} "
-                    f"(coverage: share of actuals inside P10-P90, nominal 80%)")
+                    f"(coverage: share of actuals inside P10-P90, nominal 80%; WIS: mean weighted interval score "
+                    f"of the logs x 100, P50 and band together, lower is better)")
     for (measure, h), g in sc.groupby(["measure", "horizon"], sort=False):
         cells = []
         for m in sc.model.unique():
             r = g[g.model == m]
-            cells += [_pct(r.mdape_pct), _pct(r.coverage_pct)] if len(r) else ["", ""]
+            cells += [_pct(r.mdape_pct), _pct(r.coverage_pct), _pct(r.wis.astype(float) * 100)] if len(r) else ["", "", ""]
         t.add_row(MEASURE_NAMES.get(measure, measure), f"{h} y (n={int(g.n.max())})", *cells)
     console.print(t)
     for note in bt["notes"]:

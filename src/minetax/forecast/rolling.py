@@ -14,9 +14,16 @@ Models: the forecast given (feedback network), the naive forecasts (default: con
 a year set with hindsight in 2025; and constant growth fitted at the origin, `kz-naive-fitted`, the mean and sd of the
 last 4 years of growth up to the cut), and "no change" (every measure at its origin-year value; a point forecast, so it
 has no band and no coverage). Every forecast reads the history only up to its origin (engine.run's cutoff).
-Scores per model × measure × horizon: n, MdAPE of P50 (median of |P50 − actual| / actual) and coverage (share of
-actual outcomes inside P10–P90; nominal 80%). An origin or a target year the data do not allow is left out and
-said so in `notes`, never filled.
+Scores per model × measure × horizon: n, MdAPE of P50 (median of |P50 − actual| / actual), coverage (share of
+actual outcomes inside P10–P90; nominal 80%) and the mean weighted interval score of the logs (`wis`), a proper score
+of P50 and band together. MdAPE looks at P50 alone and coverage at the band alone: a band too narrow to hold the
+outcomes costs nothing in MdAPE, and a band wide enough to hold everything wins coverage; both cost in the WIS. With
+one band (α = 0.2), on log values l = log P10, m = log P50, u = log P90, y = log actual:
+    WIS = (½·|y − m| + (α/2)·IS) / 1.5,   IS = (u − l) + (2/α)·(l − y)₊ + (2/α)·(y − u)₊
+(Bracher, Ray, Gneiting and Reich 2021, "Evaluating epidemic forecasts in an interval format"; the score of the
+COVID-19 Forecast Hubs). It approximates the CRPS; for a point forecast (no change) it is |y − m|. Logs make it
+relative (0.10 ≈ a 10% miss) and comparable across years; lower is better. An origin or a target year the data do
+not allow is left out and said so in `notes`, never filled.
 """
 
 from __future__ import annotations
@@ -151,7 +158,20 @@ def _row(origin: int, h: int, y: int, model: str, measure: str, draws: np.ndarra
         inside = bool(p10 <= actual <= p90)
     ape = abs(p50 - actual) / abs(actual) if actual else None
     return {"origin": origin, "horizon": h, "year": y, "model": model, "measure": measure, "p10": p10, "p50": p50,
-            "p90": p90, "actual": actual, "ape": ape, "inside": inside}
+            "p90": p90, "actual": actual, "ape": ape, "inside": inside, "wis": wis_log(p10, p50, p90, actual)}
+
+
+WIS_ALPHA = 0.2  # the P10–P90 band
+
+
+def wis_log(p10: float, p50: float, p90: float, actual: float) -> float | None:
+    """Weighted interval score of P10/P50/P90 against the actual, on log values (None where a value is not
+    positive: no log)."""
+    if min(p10, p50, p90, actual) <= 0:
+        return None
+    lo, m, hi, y = np.log([p10, p50, p90, actual])
+    interval = (hi - lo) + 2 / WIS_ALPHA * (max(lo - y, 0.0) + max(y - hi, 0.0))
+    return float((0.5 * abs(y - m) + WIS_ALPHA / 2 * interval) / 1.5)
 
 
 def _no_change_rows(origin: int, actual_h: dict[int, float], actual_fb: dict[int, tuple[float, float]],
@@ -168,14 +188,16 @@ def _no_change_rows(origin: int, actual_h: dict[int, float], actual_fb: dict[int
 
 
 def scores(rows: pd.DataFrame) -> pd.DataFrame:
-    """model × measure × horizon: n, MdAPE of P50 (%), coverage of P10–P90 (%; None for a point forecast)."""
+    """model × measure × horizon: n, MdAPE of P50 (%), coverage of P10–P90 (%; None for a point forecast), mean
+    weighted interval score of the logs (wis; None where no row has one)."""
     out = []
     for (model, measure, h), g in rows.groupby(["model", "measure", "horizon"], sort=True):
         ape = g["ape"].dropna()
         ins = g["inside"].dropna()
         out.append({"model": model, "measure": measure, "horizon": int(h), "n": len(g),
                     "mdape_pct": float(np.median(ape) * 100) if len(ape) else None,
-                    "coverage_pct": float(ins.astype(float).mean() * 100) if len(ins) else None})
+                    "coverage_pct": float(ins.astype(float).mean() * 100) if len(ins) else None,
+                    "wis": float(g["wis"].dropna().mean()) if g["wis"].notna().any() else None})
     return pd.DataFrame(out)
 
 
@@ -230,7 +252,7 @@ def rolling_backtest(history: History, forecast_id: str = "kz-baseline",
     else:
         notes.append("fee base and fee: no full year of the sample's licensed farms in the warehouse")
     df = pd.DataFrame(rows, columns=["origin", "horizon", "year", "model", "measure", "p10", "p50", "p90", "actual",
-                                     "ape", "inside"])
+                                     "ape", "inside", "wis"])
     return {"forecast_id": forecast_id, "naive_ids": naive, "runs": runs, "seed": seed,
             "origins": list(origins), "horizons": list(horizons), "rows": df,
             "scores": scores(df) if len(df) else pd.DataFrame(), "notes": notes}

@@ -28,7 +28,8 @@ def forecast_tables(s: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 def backtest_tables(s: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(title, SQL file, parameters) of the Backtest sheet."""
-    out = [("Backtest scores: MdAPE of P50 and share of outcomes inside P10-P90 (nominal 80%), by measure, horizon "
+    out = [("Backtest scores: MdAPE of P50, share of outcomes inside P10-P90 (nominal 80%) and weighted interval "
+            "score of the logs (P50 and band together, lower is better), by measure, horizon "
             "and model (minetax forecast backtest)", "export/forecast_backtest_scores.sql", s)]
     out += [(f"Backtest forecasts of the {name} beside the outcome", "export/forecast_backtest.sql",
              {**s, "measure": m}) for m, name in MEASURES]
