@@ -129,7 +129,8 @@ def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backte
              home: HomeOpt = None) -> None:
     """Rolling-origin backtest: at the end of each year first..last, forecast 1-3 years ahead with only the data
     up to then; MdAPE of P50, P10-P90 coverage and the weighted interval score (WIS) for the network hashrate and
-    the sample's fee base and fee, against the naive forecasts (constant growth as today, and fitted at the origin) and "no change"."""
+    the sample's fee base and fee, against the naive forecasts (constant growth as today, and fitted at the origin)
+    and "no change"."""
     from minetax.forecast.rolling import naive_list
     from minetax.forecast.store import run_backtest
 
@@ -149,7 +150,8 @@ def backtest(scenario: Annotated[str, typer.Option(help="forecast file to backte
         cells = []
         for m in sc.model.unique():
             r = g[g.model == m]
-            cells += [_pct(r.mdape_pct), _pct(r.coverage_pct), _pct(r.wis.astype(float) * 100)] if len(r) else ["", "", ""]
+            cells += ([_pct(r.mdape_pct), _pct(r.coverage_pct), _pct(r.wis.astype(float) * 100)] if len(r)
+                      else ["", "", ""])
         t.add_row(MEASURE_NAMES.get(measure, measure), f"{h} y (n={int(g.n.max())})", *cells)
     console.print(t)
     for note in bt["notes"]:
