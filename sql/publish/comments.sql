@@ -497,5 +497,6 @@ COMMENT ON COLUMN forecast_runs.compared_with IS 'forecast subtracted draw by dr
 COMMENT ON COLUMN forecast_runs.network_model IS 'network hashrate model: feedback, given, fitted or path (NULL for a backtest)';
 COMMENT ON COLUMN forecast_runs.lag_months IS 'feedback model: months between revenue over cost and the hashrate response';
 COMMENT ON COLUMN forecast_runs.smooth_months IS 'feedback model: months of the trailing mean of revenue over cost';
+COMMENT ON COLUMN forecast_runs.law_as_of IS 'the day whose law taxed every forecast month (the forecast file''s law_as_of; by default the tax scenario''s assumption law_as_of), or in_force: each month''s own law';
 COMMENT ON COLUMN forecast_runs.csv_paths IS 'price or capacity paths given as CSV (JSON: the forecast-file sections they replaced), NULL if none';
 COMMENT ON COLUMN forecast_runs.started_at IS 'when the run started';

@@ -304,7 +304,7 @@ FROM r, unnest(from_json(r.parameters->'$.backtest.scores', '[{"model": "VARCHAR
 ORDER BY r.forecast_id, s.x.measure, s.x.horizon, s.x.model;
 
 -- forecast_runs: one row per succeeded forecast or backtest run: what produced the forecast views (data cut, seed,
--- runs, network model, lag and smoothing, CSV paths given).
+-- runs, network model, lag and smoothing, the law day, CSV paths given).
 CREATE VIEW forecast_runs AS
 SELECT replace(scenario_id, 'forecast:', '') AS forecast_id, run_id,
        CASE WHEN json_exists(parameters, '$.backtest') THEN 'backtest' ELSE 'forecast' END AS run_kind,
@@ -313,6 +313,7 @@ SELECT replace(scenario_id, 'forecast:', '') AS forecast_id, run_id,
        parameters->>'$.compare' AS compared_with, parameters->>'$.fit.network_model' AS network_model,
        CAST(parameters->>'$.fit.lag_months' AS INTEGER) AS lag_months,
        CAST(parameters->>'$.fit.smooth_months' AS INTEGER) AS smooth_months,
+       parameters->>'$.fit.law_as_of' AS law_as_of,
        CAST(parameters->'$.overrides' AS VARCHAR) AS csv_paths, started_at
 FROM runs
 WHERE scenario_id LIKE 'forecast:%' AND status = 'succeeded'

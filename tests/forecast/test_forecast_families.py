@@ -31,17 +31,46 @@ def test_time_of_use_forecast_taxes_the_flat_fleet_at_the_hours_average(history)
     assert tax.mean(axis=0).min() > 0
 
 
-def test_marginal_forecast_is_not_in_force_before_2027_then_bands_on_the_fleet(history):
+BANDS = [(0, 2.25e6, 0.0), (2.25e6, 5e6, 0.02), (5e6, 10e6, 0.03), (10e6, 20e6, 0.04), (20e6, np.inf, 0.05)]
+
+
+def _banded(r: fc.Result, k: int) -> np.ndarray:
+    """The fleet as one taxpayer: year k's kWh through the bands 0 / 2 / 3 / 4 / 5 US cents, in KZT."""
+    e = r.energy_kwh[:, k]
+    return sum(np.clip(e - lo, 0, hi - lo) * rate for lo, hi, rate in BANDS) * r.fleet.fx[k]
+
+
+def _ny_in_force(tmp: Path) -> Path:
+    """ny-s8518 with law_as_of in_force: each forecast month's own law, so 2026 is before the proposal starts."""
+    d = tmp / "forecasts"
+    shutil.copytree(assumptions.FORECASTS_DIR, d)
+    doc = {"forecast_id": "ny-in-force", "base": "ny-s8518", "law_as_of": {"value": "in_force", "reason": "test"}}
+    (d / "ny-in-force.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return d
+
+
+def test_marginal_forecast_taxes_every_year_under_the_scenarios_law_day(history, tmp_path):
+    """The scenario ny-s8518 says law_as_of 2027-01-01, so the forecast, like the scenario's runs, taxes every month
+    under the law of that day: 2026 too. With law_as_of in_force 2026 is 'not in force' and 2027 the same."""
     r = fc.run("ny-s8518", 2028, RUNS, 7, history=history)
+    assert r.market.fit["law_as_of"] == "2027-01-01"
     tax = r.taxes["ny-s8518"]
-    assert r.years[0] == 2026 and r.rates["ny-s8518"][0][1] == "not in force"
-    assert np.all(tax[:, 0] == 0)
-    # 2027: the fleet is one taxpayer; its year's kWh through the bands 0 / 2 / 3 / 4 / 5 US cents
-    e = r.energy_kwh[:, 1]
-    bands = [(0, 2.25e6, 0.0), (2.25e6, 5e6, 0.02), (5e6, 10e6, 0.03), (10e6, 20e6, 0.04), (20e6, np.inf, 0.05)]
-    want = sum(np.clip(e - lo, 0, hi - lo) * rate for lo, hi, rate in bands) * r.fleet.fx[1]
-    assert tax[:, 1] == pytest.approx(want, rel=1e-9, abs=1e-3)
-    assert tax[:, 1].max() > 0
+    assert r.years[0] == 2026 and r.rates["ny-s8518"][0][1] != "not in force"
+    for k in (0, 1):
+        assert tax[:, k] == pytest.approx(_banded(r, k), rel=1e-9, abs=1e-3)
+        assert tax[:, k].max() > 0
+    own = fc.run("ny-in-force", 2028, RUNS, 7, history=history, forecasts_dir=_ny_in_force(tmp_path))
+    assert own.market.fit["law_as_of"] == "in_force"
+    assert own.rates["ny-s8518"][0][1] == "not in force" and np.all(own.taxes["ny-s8518"][:, 0] == 0)
+    assert own.taxes["ny-s8518"][:, 1] == pytest.approx(tax[:, 1], rel=1e-12)
+
+
+def test_forecast_law_as_of_refused_when_not_a_day(tmp_path):
+    d = _ny_in_force(tmp_path)
+    (d / "ny-bad.yaml").write_text(yaml.safe_dump({"forecast_id": "ny-bad", "base": "ny-s8518",
+                                                   "law_as_of": {"value": "soon", "reason": "test"}}))
+    with pytest.raises(assumptions.ForecastError, match="ny-bad.yaml: law_as_of must be scenario, in_force or a day"):
+        assumptions.load_forecast("ny-bad", d)
 
 
 def _kg_forecast(tmp: Path) -> Path:

@@ -112,8 +112,10 @@ def forecast(ctx: typer.Context,
     print_fit(by_year.attrs.get("fit") or {})
     if by_year.attrs.get("tornado") is not None:
         _print_tornado(by_year.attrs["tornado"])
+    law = (by_year.attrs.get("fit") or {}).get("law_as_of", "in_force")
     console.print(f"data cut: network days up to {by_year.attrs.get('history_last_day')} (the warehouse as the "
-                  f"last run left it); {runs} draws, seed {seed}")
+                  f"last run left it); {runs} draws, seed {seed}; law: "
+                  + ("each month's own" if law == "in_force" else f"as of {law} for every month"))
     published_as = f"{scenario}+paths" if over else scenario
     console.print(f"published as forecast_id {published_as}: {settings.published_path} (forecast_by_year, "
                   f"forecast_budget_window, forecast_parameters, forecast_tornado)")

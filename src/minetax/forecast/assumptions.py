@@ -4,6 +4,7 @@ forecast may inherit another's (`base:`); and the year paths the files give (a c
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,22 @@ class Forecast:
     doc: dict
     file: Path
     schemes: list[Scheme] = field(default_factory=list)
+    law_as_of: dt.date | None = None  # the day whose law applies to every forecast month; None: each month's own
+
+
+def law_day(doc: dict, scenario_law: Any, file: str) -> dt.date | None:
+    """The forecast's law day from its `law_as_of` (default `scenario`): `scenario` takes the tax scenario's
+    assumption law_as_of (so a forecast taxes as the scenario's runs do: a counterfactual law applies from the first
+    forecast month), `in_force` each forecast month's own law, a day (YYYY-MM-DD) that day's law."""
+    v = value_of(doc.get("law_as_of", "scenario"))
+    if v == "scenario":
+        return scenario_law
+    if v == "in_force":
+        return None
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    raise ForecastError(f"forecast refused: {file}: law_as_of must be scenario, in_force or a day (YYYY-MM-DD); "
+                        f"got {v!r}")
 
 
 def _merge(a: dict, b: dict) -> dict:
@@ -101,7 +118,7 @@ def load_forecast(forecast_id: str, forecasts_dir: Path = FORECASTS_DIR, scenari
         raise ForecastError(f"forecast refused: {file.name}: values without source or reason: {', '.join(bad)}")
     scenario = load_scenario(str(value_of(doc["scenario"])), Path(scenarios_dir), Path(schemes_dir))
     return Forecast(forecast_id, doc.get("title", forecast_id), scenario.scenario_id, doc, file,
-                    list(scenario.schemes))
+                    list(scenario.schemes), law_day(doc, scenario.assumptions.get("law_as_of"), file.name))
 
 
 def list_forecasts(forecasts_dir: Path = FORECASTS_DIR) -> list[str]:
@@ -128,4 +145,5 @@ def year_series(node: Any, years: list[int], where: str, last_known: float | Non
 def apply_overrides(fc: Forecast, overrides: dict) -> Forecast:
     """The forecast with sections of its document replaced (deep merge; e.g. a price or capacity path given as a
     CSV); the file name stays, the overrides are recorded by the caller."""
-    return Forecast(fc.forecast_id, fc.title, fc.scenario_id, _merge(fc.doc, overrides), fc.file, fc.schemes)
+    return Forecast(fc.forecast_id, fc.title, fc.scenario_id, _merge(fc.doc, overrides), fc.file, fc.schemes,
+                    fc.law_as_of)

@@ -106,6 +106,7 @@ def run(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff:
     market.fit["kz_share_p50"] = {y: float(v) for y, v in zip(years, np.median(share, axis=0), strict=True)}
     market.fit["kz_share_mining_p50"] = {y: float(v) for y, v in zip(years, np.median(share * mining, axis=0),
                                                                       strict=True)}
+    market.fit["law_as_of"] = str(fc.law_as_of) if fc.law_as_of else "in_force"  # the law day every month used
     return Result(forecast_id, years, runs, seed, chain.last_day, chain, fleet, market, issuance, mining, value, cost,
                   energy, taxes, rates, np.broadcast_to(j_per_th, (runs, len(years))))
 

@@ -48,9 +48,11 @@ def fleet_subjects(years: Sequence[int], price_kzt_per_kwh: Sequence[float] | np
             for i, y in enumerate(years)]
 
 
-def rates_by_year(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict]) -> list[tuple[float, str]]:
+def rates_by_year(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict],
+                  law_as_of: dt.date | None = None) -> list[tuple[float, str]]:
     """(rate, basis) per subject from the rate model; no rate (no bracket for the price) counts as 0."""
-    return [(0.0 if rate is None else float(rate), basis) for rate, basis in law.rates_for(con, scheme, subjects)]
+    return [(0.0 if rate is None else float(rate), basis)
+            for rate, basis in law.rates_for(con, scheme, subjects, law_as_of)]
 
 
 def month_weights(years: Sequence[int]) -> np.ndarray:
@@ -98,12 +100,13 @@ class MonthRates:
 
 
 def month_rates(con: duckdb.DuckDBPyConnection, s: Scheme, years: Sequence[int], fleet: FleetPaths, attrs: dict,
-                active_kwh: np.ndarray | None = None) -> MonthRates:
+                active_kwh: np.ndarray | None = None, law_as_of: dt.date | None = None) -> MonthRates:
     """The rate model on the fleet's months. Marginal bands need `active_kwh` (draws × years × 12: the fleet's kWh
-    in each month); each distinct year of kWh is one taxpayer's, its bands on its kWh so far in the tax period."""
+    in each month); each distinct year of kWh is one taxpayer's, its bands on its kWh so far in the tax period.
+    `law_as_of`: the day whose law applies to every month (None: each month's own)."""
     ny = len(years)
     if s.family != "per_kwh_marginal":
-        got = law.rates_for_columns(con, s, _columns(years, fleet, attrs, np.arange(ny)))
+        got = law.rates_for_columns(con, s, _columns(years, fleet, attrs, np.arange(ny)), law_as_of)
         rate = np.array([0.0 if r is None else float(r) for r, _, _ in got]).reshape(ny, 12)
         return MonthRates(rate, [[b for _, b, _ in got[i * 12:(i + 1) * 12]] for i in range(ny)],
                           np.array([sh for _, _, sh in got]).reshape(ny, 12))
@@ -117,7 +120,7 @@ def month_rates(con: duckdb.DuckDBPyConnection, s: Scheme, years: Sequence[int],
     cols = _columns(years, fleet, attrs, rows)
     cols["volume_kwh"] = uniq[:, 1:].reshape(-1).tolist()
     cols["volume_before_kwh"] = _before(uniq[:, 1:], s.tax_period).reshape(-1).tolist()
-    got = law.rates_for_columns(con, s, cols)
+    got = law.rates_for_columns(con, s, cols, law_as_of)
     by_unique = np.array([0.0 if r is None else float(r) for r, _, _ in got]).reshape(len(uniq), 12)
     by_draw = by_unique[inverse.reshape(-1)].reshape(ny, draws, 12).transpose(1, 0, 2)  # draws × years × 12
     mid = np.argsort(active_kwh.sum(axis=2), axis=0, kind="stable")[draws // 2]  # the median draw's volume
@@ -141,17 +144,18 @@ def _weighted(rate: np.ndarray, weight: np.ndarray, free: np.ndarray) -> np.ndar
 
 
 def fleet_taxes(schemes: list[Scheme], years: list[int], fleet: FleetPaths, energy: np.ndarray, value: np.ndarray,
-                cost: np.ndarray, attrs: dict, suspend: bool = False, volume_kwh: np.ndarray | None = None
-                ) -> FleetTax:
+                cost: np.ndarray, attrs: dict, suspend: bool = False, volume_kwh: np.ndarray | None = None,
+                law_as_of: dt.date | None = None) -> FleetTax:
     """Tax per scheme (KZT) for bases at full activity (draws × years, or years), the (rate, basis) per scheme and
     year, and the activity left by suspension windows (all 1 unless `suspend`). `volume_kwh`: the fleet's kWh a
-    year at full activity for marginal bands (default: `energy`)."""
+    year at full activity for marginal bands (default: `energy`). `law_as_of`: the day whose law applies to every
+    month (the forecast's law_as_of; None: each month's own law)."""
     energy, value, cost = np.broadcast_arrays(*(np.atleast_2d(np.asarray(a, dtype=float)) for a in
                                                 (energy, value, cost)))
     volume = energy if volume_kwh is None else np.atleast_2d(np.asarray(volume_kwh, dtype=float))
     weights = month_weights(years)
     with law.scratch() as con:
-        months = {s.scheme_id: month_rates(con, s, years, fleet, attrs) for s in schemes
+        months = {s.scheme_id: month_rates(con, s, years, fleet, attrs, law_as_of=law_as_of) for s in schemes
                   if s.family != "per_kwh_marginal" or "suspensions" in s.parameters}
         suspended = (np.max([m.suspended for m in months.values()], axis=0) if suspend and months
                      else np.zeros_like(weights))
@@ -162,7 +166,7 @@ def fleet_taxes(schemes: list[Scheme], years: list[int], fleet: FleetPaths, ener
         for s in schemes:
             mr = months.get(s.scheme_id)
             if mr is None or s.family == "per_kwh_marginal":
-                mr = month_rates(con, s, years, fleet, attrs, volume[:, :, None] * activity[None])
+                mr = month_rates(con, s, years, fleet, attrs, volume[:, :, None] * activity[None], law_as_of)
             k = _weighted(mr.rate, activity, free)  # years, or draws × years
             out[s.scheme_id] = _family_tax(s, k, fleet, energy, value, cost)
             per = np.median(np.atleast_2d(k), axis=0) / np.where(active > 0, active, 1.0)
@@ -185,19 +189,19 @@ def _family_tax(s: Scheme, k: np.ndarray, fleet: FleetPaths, energy: np.ndarray,
 
 
 def taxes_for(schemes: list[Scheme], years: list[int], fleet: FleetPaths, energy: np.ndarray, value: np.ndarray,
-              cost: np.ndarray, attrs: dict) -> tuple[dict[str, np.ndarray], dict]:
+              cost: np.ndarray, attrs: dict, law_as_of: dt.date | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Tax per scheme (KZT) at full activity, and the (rate, basis) per scheme and year (see fleet_taxes)."""
-    res = fleet_taxes(schemes, years, fleet, energy, value, cost, attrs)
+    res = fleet_taxes(schemes, years, fleet, energy, value, cost, attrs, law_as_of=law_as_of)
     return res.taxes, res.rates
 
 
 def _tax_per_kwh(schemes: list[Scheme], years: list[int], fleet: FleetPaths, value_per_kwh: np.ndarray,
-                 attrs: dict, suspend: bool = False) -> np.ndarray:
+                 attrs: dict, suspend: bool = False, law_as_of: dt.date | None = None) -> np.ndarray:
     """Total tax per kWh mined (KZT), for the behavioural test: marginal bands at the fleet's volume if all of it
     mines; per kWh of the activity left by suspension windows."""
     one = np.ones(len(years))
     res = fleet_taxes(schemes, years, fleet, one, value_per_kwh, fleet.elec_price * one, attrs, suspend,
-                      volume_kwh=fleet.energy_kwh)
+                      volume_kwh=fleet.energy_kwh, law_as_of=law_as_of)
     total = np.zeros_like(value_per_kwh, dtype=float)
     for tax in res.taxes.values():
         total = total + tax

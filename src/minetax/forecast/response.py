@@ -43,7 +43,7 @@ def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd:
     if behaviour:
         with np.errstate(divide="ignore", invalid="ignore"):
             vpk = np.where(energy > 0, value / np.where(energy > 0, energy, 1), 0.0)
-        tpk = _tax_per_kwh(fc.schemes, years, fleet, vpk, attrs, suspend=True)
+        tpk = _tax_per_kwh(fc.schemes, years, fleet, vpk, attrs, suspend=True, law_as_of=fc.law_as_of)
         spread = float(value_of(fc.doc.get("site_price_spread", 0.0)))
         if spread > 0:
             # sites pay different prices (lognormal around the fleet price, coefficient of variation `spread`):
@@ -54,6 +54,6 @@ def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd:
             mining = np.where(vpk < fleet.elec_price + tpk, 0.0, 1.0)
             cost = cost * mining
         value, energy = value * mining, energy * mining
-    res = fleet_taxes(fc.schemes, years, fleet, energy, value, cost, attrs, suspend=behaviour)
+    res = fleet_taxes(fc.schemes, years, fleet, energy, value, cost, attrs, suspend=behaviour, law_as_of=fc.law_as_of)
     act = res.active  # the year's activity outside suspension windows (1 without)
     return energy * act, value * act, cost * act, mining * act, res.taxes, res.rates

@@ -111,9 +111,10 @@ def _sample_draws(fc: Forecast, res: Result, history: History, fb: pd.DataFrame,
                          "capacity_mw": float(r.capacity_mw), "connection": r.connection,
                          "energy_source": r.energy_source, "metered": bool(r.metered), "licensed": bool(r.licensed)}
                         for r in farms.itertuples()]
-                rate = np.array([0.0 if r is None else float(r) for r, _ in law.rates_for(con, schemes[sid], subj)])
+                rate = np.array([0.0 if r is None else float(r)
+                                 for r, _ in law.rates_for(con, schemes[sid], subj, fc.law_as_of)])
                 rate0 = np.array([0.0 if r is None else float(r) for r, _ in law.rates_for(
-                    con, schemes[sid], [{**s, "month": dt.date(origin, 1, 1)} for s in subj])])
+                    con, schemes[sid], [{**s, "month": dt.date(origin, 1, 1)} for s in subj], fc.law_as_of)])
                 price = farms["avg_price_kzt_per_kwh"].to_numpy(float)
                 m0, _ = _profitable_share(np.array([v0]) - rate0, price, spread) if spread > 0 else (
                     (v0 >= price + rate0).astype(float), None)

@@ -10,6 +10,7 @@ bracket edges and the rounding of the average price are written once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -63,7 +64,8 @@ def _subject_row(index: int, subject: dict) -> list:
     return [row[c] for c in SUBJECT_COLUMNS]
 
 
-def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict]) -> list[tuple[float | None, str]]:
+def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict],
+              law_as_of: dt.date | None = None) -> list[tuple[float | None, str]]:
     """The scheme's rate in force and its basis for each subject, in order, through sql/tax/rate_in_force.sql.
 
     A subject is a dict with `month` (the rate is the one in force on its first day) and `avg_price_kzt_per_kwh`
@@ -76,29 +78,30 @@ def rates_for(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dic
     time-of-use periods, day_kwh (kWh by day of the month; None: flat) for suspension windows.
     The rate is None where the law is in force but gives no rate (no price, or a price outside every bracket).
     `con` must be writable: `scratch()` or the run's connection (the scheme's rules are (re)written into its
-    tax.rate_rules)."""
+    tax.rate_rules). `law_as_of`: the day whose law applies to every subject (a scenario's assumption law_as_of);
+    None: each subject's own month."""
     write_rules(con, scheme)
     graph.run_file(con, "tax/rate_subjects.sql")
     rows = [_subject_row(i, s) for i, s in enumerate(subjects)]
     if rows:
         con.executemany(f"INSERT INTO rate_subjects ({', '.join(SUBJECT_COLUMNS)}) "
                         f"VALUES ({', '.join('?' for _ in SUBJECT_COLUMNS)})", rows)
-    _evaluate(con, scheme)
+    _evaluate(con, scheme, law_as_of)
     query = "SELECT subject_id, rate, rate_basis FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ?"
     found = con.execute(query, [scheme.scheme_id, scheme.version]).fetchall()
     by_index = {int(sid): (rate, basis) for sid, rate, basis in found}
     return [by_index[i] for i in range(len(subjects))]
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
+def _evaluate(con: duckdb.DuckDBPyConnection, scheme: Scheme, law_as_of: dt.date | None = None) -> None:
     graph.run_file(con, "tax/rate_in_force.sql", {"scheme_id": scheme.scheme_id, "scheme_version": scheme.version,
                                                "price_decimals": scheme.price_decimals,
                                                "basis_tag": readings.basis_tags(scheme.readings),
-                                               "law_as_of": None})
+                                               "law_as_of": law_as_of})
 
 
-def rates_for_columns(con: duckdb.DuckDBPyConnection, scheme: Scheme, columns: Mapping[str, Sequence]
-                      ) -> list[tuple[float | None, str, float]]:
+def rates_for_columns(con: duckdb.DuckDBPyConnection, scheme: Scheme, columns: Mapping[str, Sequence],
+                      law_as_of: dt.date | None = None) -> list[tuple[float | None, str, float]]:
     """As `rates_for`, for many subjects at once (the forecast's fleet: every month of every year, and for marginal
     bands every distinct volume of the draws): `columns` maps subject keys (SUBJECT_COLUMNS but subject_id; `month`
     required; hour_kwh and day_kwh not taken: a flat load) to equal-length sequences. Returns (rate, basis,
@@ -120,7 +123,7 @@ def rates_for_columns(con: duckdb.DuckDBPyConnection, scheme: Scheme, columns: M
         con.execute(f"INSERT INTO rate_subjects SELECT {', '.join(SUBJECT_COLUMNS)} FROM fleet_subject_frame")
     finally:
         con.unregister("fleet_subject_frame")
-    _evaluate(con, scheme)
+    _evaluate(con, scheme, law_as_of)
     query = ("SELECT rate, rate_basis, suspended_share FROM rate_in_force WHERE scheme_id = ? AND scheme_version = ? "
              "ORDER BY CAST(subject_id AS BIGINT)")
     return [(r, b, float(sh or 0.0)) for r, b, sh in con.execute(query, [scheme.scheme_id, scheme.version]
