@@ -191,7 +191,7 @@ def test_weighted_interval_score_hand_computed():
 
 def test_lag_chosen_by_bic_recovers_the_true_lag():
     """A synthetic history made with lag 3 and no smoothing: the BIC choice finds lag 3 among 1, 2, 3, 6."""
-    lag, smooth, table = network.choose_lag(_synthetic(alpha=0.9, lam=0.3, lag=3, sd=0.002), smooths=(1,))
+    lag, smooth, table = validation.choose_lag(_synthetic(alpha=0.9, lam=0.3, lag=3, sd=0.002), smooths=(1,))
     assert (lag, smooth) == (3, 1)
     assert len({r["n"] for r in table}) == 1  # every candidate fitted on the same months
 
@@ -207,18 +207,18 @@ def test_lag_and_window_choices_see_only_the_data_up_to_the_origin(history):
     assert r.market.fit["lag_choice"] == table
     assert r.market.fit["mu_window_months"] == (window or 48)  # 0: all months, the whole history's μ
     assert max(t["n"] for t in table) < max(t["n"] for t in validation.choose(history.data(), (0.05, 0.03))[3])
-    _, _, bic = network.choose_lag(history.data(cut))
-    _, _, full = network.choose_lag(history.data())
-    _, wtable = network.choose_window(history.data(cut))
-    _, wfull = network.choose_window(history.data())
+    _, _, bic = validation.choose_lag(history.data(cut))
+    _, _, full = validation.choose_lag(history.data())
+    _, wtable = validation.choose_window(history.data(cut))
+    _, wfull = validation.choose_window(history.data())
     assert bic[0]["n"] < full[0]["n"] and wtable[0]["n"] < wfull[0]["n"]
     # a history changed after the cut gives the same choices at the cut
     d = history.data()
     late = d.network["date"] > pd.Timestamp(cut)
     changed = d.network.assign(hashrate_ths=np.where(late, d.network["hashrate_ths"] * 3, d.network["hashrate_ths"]))
     cut_changed = Data(changed[~late], d.fx, d.efficiency[d.efficiency["date"] <= pd.Timestamp(cut)])
-    assert network.choose_lag(cut_changed)[:2] == network.choose_lag(history.data(cut))[:2]
-    assert network.choose_window(cut_changed)[0] == network.choose_window(history.data(cut))[0]
+    assert validation.choose_lag(cut_changed)[:2] == validation.choose_lag(history.data(cut))[:2]
+    assert validation.choose_window(cut_changed)[0] == validation.choose_window(history.data(cut))[0]
 
 
 def test_growth_window_follows_a_slowdown():
@@ -229,16 +229,16 @@ def test_growth_window_follows_a_slowdown():
     k = (months - months.iloc[0]).map(lambda x: x.n).to_numpy()
     lh = np.where(k < 36, 0.08 * k, 0.08 * 36 + 0.02 * (k - 36)) + np.log(5e7)
     slow = Data(d.network.assign(hashrate_ths=np.exp(lh)), d.fx, d.efficiency)
-    window, table = network.choose_window(slow)
+    window, table = validation.choose_window(slow)
     assert window == 12
-    assert {r["window"] for r in table} <= set(network.WINDOWS)
+    assert {r["window"] for r in table} <= set(validation.GROWTH_WINDOWS)
 
 
 def test_adjustment_speed_is_identified_on_the_embedded_history(history):
     """The embedded history (2016 on) identifies λ: its OLS estimate is positive and more than two standard errors
     from 0 at the lag the BIC chooses."""
     d = history.data()
-    lag, smooth, _ = network.choose_lag(d)
+    lag, smooth, _ = validation.choose_lag(d)
     f = network.fit_network(d, lag, (0.05, 0.03), smooth)
     assert f.lambda_ols > 2 * f.lambda_ols_se > 0
     assert f.adjust[1] > 2 * np.sqrt(f.adjust_cov[1, 1])

@@ -110,8 +110,8 @@ def _choice(hr: dict, key: str, word: str, default: int) -> int | None:
 
 def _fit_feedback(hr: dict, data: Data, fit: dict) -> list[tuple[network.NetworkFit, float]]:
     """The feedback model fitted on the history handed in (already cut), with the lag, smoothing and growth window
-    the forecast file gives or, where it says so, chosen from that history alone (network.choose_lag,
-    network.choose_window, validation.choose); the choices are recorded in `fit`. With `lag_months: validated`
+    the forecast file gives or, where it says so, chosen from that history alone (validation.choose_lag,
+    validation.choose_window, validation.choose); the choices are recorded in `fit`. With `lag_months: validated`
     and `validated_models: K` > 1 (or `all`), the K best candidates with weights ∝ 1 / error² (each run draws
     one), else the one model with weight 1."""
     pr = hr.get("adjustment_prior") or {}
@@ -134,12 +134,12 @@ def _fit_feedback(hr: dict, data: Data, fit: dict) -> list[tuple[network.Network
     else:
         lag_ = _choice(hr, "lag_months", "bic", 3)
         if lag_ is None:
-            lag, smooth, table = network.choose_lag(data)
+            lag, smooth, table = validation.choose_lag(data)
         else:
             lag, smooth = lag_, _choice(hr, "smooth_months", "bic", 1) or 1
         window_ = _choice(hr, "mu_window_months", "validated", 48)
         if window_ is None:
-            window, wtable = network.choose_window(data)
+            window, wtable = validation.choose_window(data)
         else:
             window = window_
     fit.update(lag_choice=table, mu_window_months=window, window_choice=wtable)

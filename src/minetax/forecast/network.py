@@ -21,10 +21,10 @@ months identify it: 0.083 ± 0.018 at lag 1).
 No look-ahead in the choices: with `lag_months: validated` the lag L, the smoothing and the growth window are
 chosen together at every data cut from the history up to it by a rolling validation of the model's own 12-month
 forecast inside that history (minetax.forecast.validation; with `validated_models` each run draws one of the
-candidates, weight ∝ 1 / error²); `lag_months: bic` chooses lag and smoothing by the
-lowest BIC of the adjustment regression (`choose_lag`). μ (`mu`): `fitted` (the whole history's mean growth at the
-usual gap), `recent` (the mean growth and mean gap of the last mu_window_months months; `mu_window_months:
-validated` chooses the window by `choose_window`, a rolling validation of 12-month growth alone; used for the
+candidates, weight ∝ 1 / error²); `lag_months: bic` chooses lag and smoothing by the lowest BIC of the
+adjustment regression (`validation.choose_lag`). μ (`mu`): `fitted` (the whole history's mean growth at the usual
+gap), `recent` (the mean growth and mean gap of the last mu_window_months months; `mu_window_months: validated`
+chooses the window by `validation.choose_window`, a rolling validation of 12-month growth alone; used for the
 first RECENT_MONTHS forecast months, the whole history's μ after them), `equilibrium`
 (the price drift used minus the efficiency drift) or `shrunk` (fitted and equilibrium, precision-weighted). The
 candidate sets and RECENT_MONTHS were set by hand, and kz-baseline's options (lag bic, mu recent with a validated
@@ -212,10 +212,6 @@ def trailing_mean(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-LAGS = (1, 2, 3, 6)  # candidate lags (months) when the forecast file asks for them to be chosen
-SMOOTHS = (1, 3, 6)  # candidate trailing means (months)
-
-
 _SERIES: list[tuple[Data, tuple]] = []  # the last few histories' series (a forecast fits many candidates on one)
 
 
@@ -250,57 +246,6 @@ def _gap(lp: np.ndarray, lr: np.ndarray, lh: np.ndarray, lag: int, smooth: int) 
     x = np.full(len(lh), np.nan)
     x[lag:] = target(lp, lr, smooth)[:-lag] - lh[lag - 1:-1]
     return x
-
-
-def choose_lag(data: Data, lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = SMOOTHS
-               ) -> tuple[int, int, list[dict]]:
-    """Lag and smoothing with the lowest BIC of the adjustment regression on the history handed in (already cut at
-    the data cut, so the choice sees nothing after it), every candidate fitted on the same months (those all
-    candidates can use); with the same number of coefficients for each, the lowest BIC is the lowest residual
-    variance. Returns (lag, smooth, [{lag, smooth, n, bic}])."""
-    _, _, _, _, _, _, lp, lr, lh = _series(data)
-    y = np.r_[np.nan, np.diff(lh)]
-    first = max(lags) + max(smooths) - 1
-    table = []
-    for lag in lags:
-        for smooth in smooths:
-            x = _gap(lp, lr, lh, lag, smooth)
-            yy, xx = y[first:], x[first:]
-            ok = np.isfinite(yy) & np.isfinite(xx)
-            if ok.sum() < MIN_MONTHS:
-                raise ForecastError(f"network model: {int(ok.sum())} monthly observations up to the cut-off to "
-                                    f"choose the lag; need at least {MIN_MONTHS}")
-            _, _, sd, n = _ols(yy[ok], xx[ok])
-            ssr = sd ** 2 * (n - 2)
-            table.append({"lag": lag, "smooth": smooth, "n": n, "bic": float(n * np.log(ssr / n) + 2 * np.log(n))})
-    best = min(table, key=lambda r: (r["bic"], r["lag"], r["smooth"]))
-    return int(best["lag"]), int(best["smooth"]), table
-
-
-WINDOWS = (12, 24, 36, 48, 72)  # candidate windows (months) of the recent growth μ when it is chosen
-INNER_ORIGINS = 6  # fewest inner origins a candidate window must be scored on
-
-
-def choose_window(data: Data, windows: tuple[int, ...] = WINDOWS, horizon: int = 12) -> tuple[int, list[dict]]:
-    """The window of the recent growth μ chosen by a rolling validation inside the history handed in (already cut
-    at the data cut): at every month t with `horizon` months of data after it, each candidate predicts the log
-    hashrate growth of the next `horizon` months as `horizon` × its mean monthly growth over the w months up to t;
-    the window with the lowest mean squared error over the months every candidate can be scored on wins (candidates
-    too long for at least INNER_ORIGINS such months are left out). Returns (window, [{window, n, rmse}])."""
-    lh = np.log(monthly(data)["hashrate_ths"].to_numpy(float))
-    n = len(lh)
-    usable = [w for w in windows if n - horizon - w >= INNER_ORIGINS]
-    if not usable:
-        raise ForecastError(f"network model: {n} months up to the cut-off; need at least "
-                            f"{min(windows) + horizon + INNER_ORIGINS} to choose the growth window")
-    ts = np.arange(max(usable), n - horizon)
-    table = []
-    for w in usable:
-        pred = (lh[ts] - lh[ts - w]) / w * horizon
-        err = lh[ts + horizon] - lh[ts] - pred
-        table.append({"window": w, "n": len(ts), "rmse": float(np.sqrt(np.mean(err ** 2)))})
-    best = min(table, key=lambda r: (r["rmse"], r["window"]))
-    return int(best["window"]), table
 
 
 def fit_network(data: Data, lag: int, prior: tuple[float, float], smooth: int = 1, window: int = 48) -> NetworkFit:

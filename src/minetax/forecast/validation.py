@@ -1,4 +1,6 @@
-"""Choosing the network model's lag, smoothing and growth window by a rolling validation inside the history.
+"""Choosing the network model's lag, smoothing and growth window from the history up to the data cut: by a rolling
+validation of the model's own forecast (`choose`, `lag_months: validated`), by the BIC of the adjustment regression
+(`choose_lag`, `lag_months: bic`) and the growth window alone (`choose_window`, `mu_window_months: validated`).
 
 `choose(data)` sees only the history handed in (already cut at the data cut), so a backtest origin's choice uses
 nothing after the origin. For every candidate (lag L, smoothing k, growth window w) and every month T of that
@@ -23,7 +25,7 @@ import numpy as np
 
 from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data
-from minetax.forecast.network import _gap, _ols, _series, target
+from minetax.forecast.network import MIN_MONTHS, _gap, _ols, _series, monthly, target
 
 LAGS = (1, 2, 3, 6)
 SMOOTHS = (1, 3, 6, 12)
@@ -125,3 +127,56 @@ def choose(data: Data, prior: tuple[float, float]) -> tuple[int, int, int, list[
                       "mae_log": float(np.abs(e).mean()) if len(e) else float("inf")})
     best = min(table, key=lambda r: (r["mae_log"], r["lag"], r["smooth"], r["window"]))
     return int(best["lag"]), int(best["smooth"]), int(best["window"]), table
+
+
+BIC_SMOOTHS = (1, 3, 6)  # candidate trailing means (months)
+
+
+def choose_lag(data: Data, lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = BIC_SMOOTHS
+               ) -> tuple[int, int, list[dict]]:
+    """Lag and smoothing with the lowest BIC of the adjustment regression on the history handed in (already cut at
+    the data cut, so the choice sees nothing after it), every candidate fitted on the same months (those all
+    candidates can use); with the same number of coefficients for each, the lowest BIC is the lowest residual
+    variance. Returns (lag, smooth, [{lag, smooth, n, bic}])."""
+    _, _, _, _, _, _, lp, lr, lh = _series(data)
+    y = np.r_[np.nan, np.diff(lh)]
+    first = max(lags) + max(smooths) - 1
+    table = []
+    for lag in lags:
+        for smooth in smooths:
+            x = _gap(lp, lr, lh, lag, smooth)
+            yy, xx = y[first:], x[first:]
+            ok = np.isfinite(yy) & np.isfinite(xx)
+            if ok.sum() < MIN_MONTHS:
+                raise ForecastError(f"network model: {int(ok.sum())} monthly observations up to the cut-off to "
+                                    f"choose the lag; need at least {MIN_MONTHS}")
+            _, _, sd, n = _ols(yy[ok], xx[ok])
+            ssr = sd ** 2 * (n - 2)
+            table.append({"lag": lag, "smooth": smooth, "n": n, "bic": float(n * np.log(ssr / n) + 2 * np.log(n))})
+    best = min(table, key=lambda r: (r["bic"], r["lag"], r["smooth"]))
+    return int(best["lag"]), int(best["smooth"]), table
+
+
+GROWTH_WINDOWS = (12, 24, 36, 48, 72)  # candidate windows (months) of the recent growth μ when it is chosen
+
+
+def choose_window(data: Data, windows: tuple[int, ...] = GROWTH_WINDOWS, horizon: int = 12) -> tuple[int, list[dict]]:
+    """The window of the recent growth μ chosen by a rolling validation inside the history handed in (already cut
+    at the data cut): at every month t with `horizon` months of data after it, each candidate predicts the log
+    hashrate growth of the next `horizon` months as `horizon` × its mean monthly growth over the w months up to t;
+    the window with the lowest mean squared error over the months every candidate can be scored on wins (candidates
+    too long for at least INNER_ORIGINS such months are left out). Returns (window, [{window, n, rmse}])."""
+    lh = np.log(monthly(data)["hashrate_ths"].to_numpy(float))
+    n = len(lh)
+    usable = [w for w in windows if n - horizon - w >= INNER_ORIGINS]
+    if not usable:
+        raise ForecastError(f"network model: {n} months up to the cut-off; need at least "
+                            f"{min(windows) + horizon + INNER_ORIGINS} to choose the growth window")
+    ts = np.arange(max(usable), n - horizon)
+    table = []
+    for w in usable:
+        pred = (lh[ts] - lh[ts - w]) / w * horizon
+        err = lh[ts + horizon] - lh[ts] - pred
+        table.append({"window": w, "n": len(ts), "rmse": float(np.sqrt(np.mean(err ** 2)))})
+    best = min(table, key=lambda r: (r["rmse"], r["window"]))
+    return int(best["window"]), table
