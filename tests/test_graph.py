@@ -10,6 +10,7 @@ import pytest
 
 from minetax import db, graph
 from minetax.config import PROJECT_ROOT, SQL_DIR
+from minetax.storage import SEGMENT_OF_NAME
 
 DOC = PROJECT_ROOT / "docs" / "models.md"
 SCHEMAS = ("raw", "core", "model", "tax", "meta")
@@ -105,11 +106,11 @@ def test_literal_file_list_reaches_the_view_quoted(tmp_path):
                     f"FROM range(3) t(h)) TO {db.literal(path)} (FORMAT parquet)").fetchall()
     con.execute(f"INSERT INTO core.energy_readings_replaced VALUES ('F1', TIMESTAMP '2023-01-01 00:00', '{b}', 1.0)"
                 ).fetchall()
-    graph.run_file(con, "core/energy_readings.sql", {"files": paths})
+    graph.run_file(con, "core/energy_readings.sql", {"files": paths, "segment_of_name": SEGMENT_OF_NAME})
     assert con.execute("SELECT farm_id, count(*) FROM core.energy_readings GROUP BY 1 ORDER BY 1").fetchall() == [
         ("F0", 3), ("F1", 2)]
     with pytest.raises(graph.GraphError, match="must be a string or a list of strings"):
-        graph.run_file(con, "core/energy_readings.sql", {"files": 3})
+        graph.run_file(con, "core/energy_readings.sql", {"files": 3, "segment_of_name": SEGMENT_OF_NAME})
 
 
 def test_no_string_marker_templating_left():

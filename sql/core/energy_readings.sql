@@ -3,7 +3,8 @@
 -- units: energy kWh; price KZT/kWh
 -- reads: core.energy_readings_replaced
 -- recompute: per file staged (and when the warehouse is opened)
--- params: $files (literal: the listed partition files of a folder store, in load order)
+-- params: $files (literal: the listed partition files of a folder store, in load order), $segment_of_name (literal:
+--   the pattern of a partition file's name whose group 1 is the segment, minetax.storage.SEGMENT_OF_NAME)
 -- also: core.readings_of
 -- The loaded meter readings, as one relation over the partition files listed in core.energy_reading_partitions
 -- (minetax.load.partitions). `segment` is the sha256 of the loaded file a row comes from, taken from the partition
@@ -16,7 +17,7 @@
 CREATE OR REPLACE MACRO core.readings_of(files) AS TABLE
 SELECT r.farm_id, r.ts_start, r.ts_end, r.kwh, r.price_kzt_per_kwh, r.segment
 FROM (SELECT farm_id, ts_start, ts_end, kwh, price_kzt_per_kwh,
-             regexp_extract(filename, '([0-9a-f]{64})_[0-9]+\.parquet$', 1) AS segment  -- parsed once per file
+             regexp_extract(filename, $segment_of_name, 1) AS segment  -- parsed once per file
       FROM read_parquet(files, union_by_name = false, filename = true)) r  -- binds on the first file only
 ANTI JOIN core.energy_readings_replaced x
        ON x.farm_id = r.farm_id AND x.ts_start = r.ts_start AND x.segment = r.segment;

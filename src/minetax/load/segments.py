@@ -21,6 +21,7 @@ import duckdb
 
 from minetax import db, graph
 from minetax.load import partitions
+from minetax.storage import SEGMENT_OF_NAME
 
 CORE_TYPES = {"farm_id": "VARCHAR", "ts_start": "TIMESTAMP", "ts_end": "TIMESTAMP", "kwh": "DOUBLE",
               "price_kzt_per_kwh": "DOUBLE"}
@@ -34,7 +35,8 @@ def refresh_view(con: duckdb.DuckDBPyConnection, home: Path) -> None:
         return
     store = partitions.store_of(con, home)
     if store.is_local:
-        graph.run_file(con, "core/energy_readings.sql", {"files": [store.uri(r) for r in rels]})
+        graph.run_file(con, "core/energy_readings.sql", {"files": [store.uri(r) for r in rels],
+                                                         "segment_of_name": SEGMENT_OF_NAME})
     else:
         store.readings_relation(con, rels, "readings_registered")
         graph.run_file(con, "core/energy_readings_registered.sql")
