@@ -289,7 +289,8 @@ ALTER TABLE tax.estimates_country ADD COLUMN IF NOT EXISTS suspended_kwh DOUBLE;
 ALTER TABLE tax.estimates_country ADD COLUMN IF NOT EXISTS tax_suspended_kzt DOUBLE;
 
 -- tax.forecast_by_year: Monte Carlo revenue forecast per forecast × scheme × year ('all schemes' = their sum);
--- kind 'revenue', or 'difference' (forecast minus compared_with, draw by draw with the same random paths). KZT.
+-- kind 'revenue', 'difference' (forecast minus compared_with, draw by draw with the same random paths) or
+-- 'lost_to_suspension' (the tax suspension windows' days would have paid, had the fleet mined them). KZT.
 CREATE TABLE IF NOT EXISTS tax.forecast_by_year (
     run_id VARCHAR, forecast_id VARCHAR, kind VARCHAR, compared_with VARCHAR, scheme_id VARCHAR, year INTEGER,
     p10_kzt DOUBLE, p50_kzt DOUBLE, p90_kzt DOUBLE, mean_kzt DOUBLE, runs INTEGER, seed BIGINT

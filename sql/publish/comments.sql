@@ -204,7 +204,7 @@ COMMENT ON COLUMN budget_windows.compared_at IS 'when minetax compare computed t
 COMMENT ON TABLE forecast_by_year IS 'Monte Carlo revenue forecast per forecast × kind × scheme × year (minetax forecast); ''all schemes'' = their sum. KZT.';
 COMMENT ON COLUMN forecast_by_year.run_id IS 'forecast run (runs.run_id, scenario forecast:<id>)';
 COMMENT ON COLUMN forecast_by_year.forecast_id IS 'forecast file (schemes/forecasts/<id>.yaml)';
-COMMENT ON COLUMN forecast_by_year.kind IS 'revenue, or difference (forecast minus compared_with, draw by draw)';
+COMMENT ON COLUMN forecast_by_year.kind IS 'revenue; difference (forecast minus compared_with, draw by draw); or lost_to_suspension (the tax the days of suspension windows would have paid had the fleet mined them, same draws; only where a window takes activity away)';
 COMMENT ON COLUMN forecast_by_year.compared_with IS 'forecast subtracted draw by draw (kind difference); NULL for revenue';
 COMMENT ON COLUMN forecast_by_year.scheme_id IS 'tax scheme; ''all schemes'' = their sum';
 COMMENT ON COLUMN forecast_by_year.year IS 'budget year';
@@ -217,7 +217,7 @@ COMMENT ON COLUMN forecast_by_year.seed IS 'random seed (same seed, same numbers
 COMMENT ON TABLE forecast_budget_window IS '1, 3 and 5-year totals of a forecast, summed per draw, then P10/P50/P90 and mean (minetax forecast). KZT.';
 COMMENT ON COLUMN forecast_budget_window.run_id IS 'forecast run (runs.run_id, scenario forecast:<id>)';
 COMMENT ON COLUMN forecast_budget_window.forecast_id IS 'forecast file (schemes/forecasts/<id>.yaml)';
-COMMENT ON COLUMN forecast_budget_window.kind IS 'revenue, or difference (forecast minus compared_with, draw by draw)';
+COMMENT ON COLUMN forecast_budget_window.kind IS 'revenue; difference (forecast minus compared_with, draw by draw); or lost_to_suspension (tax the days of suspension windows would have paid)';
 COMMENT ON COLUMN forecast_budget_window.compared_with IS 'forecast subtracted draw by draw (kind difference); NULL for revenue';
 COMMENT ON COLUMN forecast_budget_window.scheme_id IS 'tax scheme; ''all schemes'' = their sum';
 COMMENT ON COLUMN forecast_budget_window.window_years IS '1, 3 or 5';

@@ -96,6 +96,48 @@ def test_suspension_window_has_no_activity_under_the_behavioural_model(history, 
     assert r.energy_kwh[:, 0] == pytest.approx(r.fleet.energy_kwh[0] * left, rel=1e-12)
     assert r.taxes["kg-mining-tax"] == pytest.approx(r.cost_kzt * 0.10, rel=1e-12)
     assert "suspended: halt-2025-26" in r.rates["kg-mining-tax"][0][1]
+    # the tax lost to the halt: 10% of the bill of Jan-Mar 2026 (90 of 365 days) had the fleet mined them,
+    # 0.10 x 0.01 KZT/kWh x the year's kWh x 90/365; nothing in 2027
+    lost = r.lost["kg-mining-tax"]
+    assert lost[:, 0] == pytest.approx(0.10 * 0.01 * r.fleet.energy_kwh[0] * 90 / 365, rel=1e-9)
+    assert np.all(lost[:, 1] == 0) and lost[:, 0].min() > 0
+
+
+def test_tax_lost_to_a_suspension_window_is_published_and_replaced(embedded_run, tmp_path):
+    """`minetax forecast` of a forecast whose scenario has a window publishes the tax lost to it (kind
+    lost_to_suspension, same draws as the revenue); a later forecast of the same id without a window leaves none."""
+    import duckdb
+
+    from minetax.config import SCHEMES_DIR, Settings
+    from minetax.forecast.store import run_forecast
+
+    schemes = tmp_path / "schemes"
+    shutil.copytree(SCHEMES_DIR, schemes)
+    shutil.copy(_kg_forecast(tmp_path) / "kg-halt.yaml", schemes / "forecasts" / "kg-halt.yaml")
+    home = tmp_path / "home"
+    shutil.copytree(embedded_run[0].home, home)
+    settings = Settings.make(home, schemes_dir=schemes)
+    _, by_year, _ = run_forecast(settings, "kg-halt", 2027, RUNS, 7, with_tornado=False)
+
+    def published(kind: str) -> list[tuple]:
+        with duckdb.connect(str(settings.published_path), read_only=True) as con:
+            return con.execute("SELECT scheme_id, year, p50_kzt, runs, seed FROM forecast_by_year WHERE forecast_id = "
+                               "'kg-halt' AND kind = ? ORDER BY scheme_id, year", [kind]).fetchall()
+
+    lost = published("lost_to_suspension")
+    want = by_year.attrs["lost"]
+    assert [(s, y) for s, y, *_ in lost] == [("all schemes", 2026), ("all schemes", 2027), ("kg-mining-tax", 2026),
+                                             ("kg-mining-tax", 2027)]
+    p50 = {(s, y): v for s, y, v, *_ in lost}
+    assert p50[("kg-mining-tax", 2026)] == pytest.approx(float(want.query("year == 2026 and scheme == "
+                                                                          "'kg-mining-tax'").p50.iloc[0]))
+    assert p50[("kg-mining-tax", 2026)] > 0 and p50[("kg-mining-tax", 2027)] == 0
+    assert all(r[3:] == (RUNS, 7) for r in lost)
+    doc = yaml.safe_load((schemes / "forecasts" / "kg-halt.yaml").read_text())
+    doc["scenario"] = {"value": "kz-baseline", "reason": "test: no window"}
+    (schemes / "forecasts" / "kg-halt.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    run_forecast(settings, "kg-halt", 2027, RUNS, 7, with_tornado=False)
+    assert published("lost_to_suspension") == [] and published("revenue")
 
 
 @pytest.mark.parametrize("forecast_id", ["et-eep-tou", "ny-s8518"])

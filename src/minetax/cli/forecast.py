@@ -56,16 +56,20 @@ def print_fit(fit: dict) -> None:
 
 
 def _print_tables(by_year: pd.DataFrame, windows: pd.DataFrame, title: str) -> None:
-    t = Table("scheme", "year", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT", title=title)
-    for r in by_year.itertuples():
-        t.add_row(r.scheme, str(r.year), *(_bn(v) for v in (r.p10, r.p50, r.p90, r.mean)),
-                  style="bold" if r.scheme == "all schemes" else None)
-    console.print(t)
+    _print_by_year(by_year, title)
     t = Table("scheme", "window", "years", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT",
               title="Budget windows (sum per draw)")
     for r in windows.itertuples():
         t.add_row(r.scheme, f"{r.window_years} y", f"{r.first_year}–{r.last_year}",
                   *(_bn(v) for v in (r.p10, r.p50, r.p90, r.mean)))
+    console.print(t)
+
+
+def _print_by_year(by_year: pd.DataFrame, title: str) -> None:
+    t = Table("scheme", "year", "P10 bn KZT", "P50 bn KZT", "P90 bn KZT", "mean bn KZT", title=title)
+    for r in by_year.itertuples():
+        t.add_row(r.scheme, str(r.year), *(_bn(v) for v in (r.p10, r.p50, r.p90, r.mean)),
+                  style="bold" if r.scheme == "all schemes" else None)
     console.print(t)
 
 
@@ -109,6 +113,10 @@ def forecast(ctx: typer.Context,
     what = f"{scenario} minus {compare}" if compare else scenario
     given = "".join(f", {k} path from {v}" for k, v in (("price", price_csv), ("capacity", capacity_csv)) if v)
     _print_tables(by_year, windows, f"Forecast {what} — {runs} draws, seed {seed}, run {run_id}{given}")
+    lost = by_year.attrs.get("lost")
+    if lost is not None and len(lost):
+        _print_by_year(lost, f"Tax lost to suspension windows ({scenario}): what the windows' days would have paid "
+                             f"had the fleet mined them, same draws (published as kind lost_to_suspension)")
     print_fit(by_year.attrs.get("fit") or {})
     if by_year.attrs.get("tornado") is not None:
         _print_tornado(by_year.attrs["tornado"])

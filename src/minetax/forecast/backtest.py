@@ -40,7 +40,7 @@ def actual_estimate(forecast_id: str, year: int, *, history: History, forecasts_
     # value at the day's price; expressed as coins × the coin-weighted mean price so fleet_outcome can be reused
     coins = coins_d.sum()
     price = float((coins_d * net["price_usd"].to_numpy(float)).sum() / coins) if coins > 0 else 0.0
-    _, _, _, mining, taxes, _ = fleet_outcome(fc, fleet, np.array([[coins]]), np.array([[price]]), years)
+    _, _, _, mining, taxes, _, _ = fleet_outcome(fc, fleet, np.array([[coins]]), np.array([[price]]), years)
     out = {sid: float(t[0, 0]) for sid, t in taxes.items()}
     out[ALL_SCHEMES] = float(sum(out.values()))
     out["_coins_btc"], out["_price_usd"], out["_mining"] = float(coins), price, float(mining[0, 0])

@@ -17,7 +17,7 @@ the tornado in minetax.forecast.tornado; the history comes from minetax.forecast
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +53,19 @@ class Result:
     taxes: dict[str, np.ndarray]  # scheme_id -> runs × years KZT
     rates: dict[str, list[tuple[float, str]]]  # scheme_id -> (rate, basis) per year
     j_per_th: np.ndarray  # runs × years: the fleet's J/TH (its path, or per draw a multiple of the world's)
+    lost: dict[str, np.ndarray] = field(default_factory=dict)  # scheme_id -> runs × years KZT lost to suspension
+    # windows (empty when none takes activity away)
 
-    def long(self) -> pd.DataFrame:
+    def long(self, lost: bool = False) -> pd.DataFrame:
+        """One row per draw, year and scheme: the tax (KZT), or with `lost` the tax lost to suspension windows
+        (no rows when no window took activity away)."""
         frames = []
         draws = np.repeat(np.arange(self.runs), len(self.years))
         yrs = np.tile(np.array(self.years), self.runs)
-        for sid, t in self.taxes.items():
+        for sid, t in (self.lost if lost else self.taxes).items():
             frames.append(pd.DataFrame({"draw": draws, "year": yrs, "scheme_id": sid, "tax_kzt": t.reshape(-1)}))
-        df = pd.concat(frames, ignore_index=True)
+        df = (pd.concat(frames, ignore_index=True) if frames
+              else pd.DataFrame({"draw": [], "year": [], "scheme_id": [], "tax_kzt": []}))
         df.attrs.update(forecast_id=self.forecast_id, seed=self.seed, runs=self.runs, cutoff=str(self.cutoff))
         return df
 
@@ -101,14 +106,14 @@ def run(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff:
         coins = np.minimum(fleet_ths * market.coins_per_ths, market.coins_per_ths * market.hashrate_ths)
     else:
         coins = np.minimum(1.0, fleet.hashrate_ths / market.hashrate_ths) * issuance
-    energy, value, cost, mining, taxes, rates = fleet_outcome(fc, fleet, coins, market.price_usd, years)
+    energy, value, cost, mining, taxes, rates, lost = fleet_outcome(fc, fleet, coins, market.price_usd, years)
     share = np.minimum(1.0, fleet_ths / market.hashrate_ths)  # the fleet's share of the network, per draw
     market.fit["kz_share_p50"] = {y: float(v) for y, v in zip(years, np.median(share, axis=0), strict=True)}
     market.fit["kz_share_mining_p50"] = {y: float(v) for y, v in zip(years, np.median(share * mining, axis=0),
                                                                       strict=True)}
     market.fit["law_as_of"] = str(fc.law_as_of) if fc.law_as_of else "in_force"  # the law day every month used
     return Result(forecast_id, years, runs, seed, chain.last_day, chain, fleet, market, issuance, mining, value, cost,
-                  energy, taxes, rates, np.broadcast_to(j_per_th, (runs, len(years))))
+                  energy, taxes, rates, np.broadcast_to(j_per_th, (runs, len(years))), lost)
 
 
 def simulate(forecast_id: str, to_year: int, runs: int = 1000, seed: int = 0, cutoff: dt.date | str | None = None,

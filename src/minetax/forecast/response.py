@@ -32,8 +32,11 @@ def _profitable_share(limit: np.ndarray, mean_price: np.ndarray, cv: float) -> t
 
 
 def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd: np.ndarray, years: list[int]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], dict]:
-    """Energy, value, cost, taxes and the mining flag for given coins/prices (runs × years)."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], dict,
+                             dict[str, np.ndarray]]:
+    """Energy, value, cost, the mining flag, taxes, rates (runs × years) for given coins/prices, and the tax lost
+    to suspension windows per scheme (runs × years; empty when no window takes activity away): the tax the same
+    fleet, mining as it does, would pay if the windows' days were mined too, less the tax it pays."""
     attrs = {**DEFAULT_ATTRIBUTES, **{k: value_of(v) for k, v in (fc.doc["fleet"].get("attributes") or {}).items()}}
     value = coins * price_usd * fleet.fx
     energy = np.broadcast_to(fleet.energy_kwh, value.shape).astype(float)
@@ -56,4 +59,8 @@ def fleet_outcome(fc: Forecast, fleet: FleetPaths, coins: np.ndarray, price_usd:
         value, energy = value * mining, energy * mining
     res = fleet_taxes(fc.schemes, years, fleet, energy, value, cost, attrs, suspend=behaviour, law_as_of=fc.law_as_of)
     act = res.active  # the year's activity outside suspension windows (1 without)
-    return energy * act, value * act, cost * act, mining * act, res.taxes, res.rates
+    lost: dict[str, np.ndarray] = {}
+    if np.any(act < 1):  # the windows took activity away: what their days would have paid
+        full = fleet_taxes(fc.schemes, years, fleet, energy, value, cost, attrs, law_as_of=fc.law_as_of)
+        lost = {sid: full.taxes[sid] - res.taxes[sid] for sid in res.taxes}
+    return energy * act, value * act, cost * act, mining * act, res.taxes, res.rates, lost

@@ -29,6 +29,7 @@ from minetax.publish import runlog, runs
 from minetax.tax.schemes import load_scenario
 
 PATHS_SUFFIX = "+paths"  # the published forecast_id of a forecast under a price or capacity path given as a CSV
+LOST = "lost_to_suspension"  # forecast_by_year kind: the tax the suspension windows' days would have paid
 
 
 def _forecast(settings: Settings, forecast_id: str) -> Forecast:
@@ -58,8 +59,8 @@ def _history(ctx: pipeline.RunContext, fc: Forecast) -> History:
 
 
 def _store(ctx: pipeline.RunContext, fc: Forecast, kind: str, other: str | None, n: int, seed: int,
-           by_year: pd.DataFrame, windows: pd.DataFrame) -> None:
-    """Replace the forecast's summaries with this run's (sql/forecast/store_summaries.sql)."""
+           by_year: pd.DataFrame, windows: pd.DataFrame, periods: bool = True) -> None:
+    """Replace the forecast's summaries of this kind with this run's (sql/forecast/store_summaries.sql)."""
     con = ctx.connection
     con.register("forecast_by_year_in", by_year)
     con.register("forecast_windows_in", windows)
@@ -70,7 +71,8 @@ def _store(ctx: pipeline.RunContext, fc: Forecast, kind: str, other: str | None,
     finally:
         con.unregister("forecast_by_year_in")
         con.unregister("forecast_windows_in")
-    runs.set_periods(con, ctx.run_id, f"{int(by_year.year.min())}..{int(by_year.year.max())} (forecast)")
+    if periods:
+        runs.set_periods(con, ctx.run_id, f"{int(by_year.year.min())}..{int(by_year.year.max())} (forecast)")
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -84,13 +86,15 @@ def _dirs(settings: Settings, history: History) -> dict[str, Any]:
 
 
 def _simulate(settings: Settings, history: History, forecast_id: str, to_year: int, n: int, seed: int,
-              compare_with: str | None, overrides: dict | None) -> tuple[pd.DataFrame, dict]:
-    """The draws (reform minus baseline with compare_with) and what produced them: the fitted parameters."""
+              compare_with: str | None, overrides: dict | None) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The draws (reform minus baseline with compare_with), what produced them (the fitted parameters), and the
+    draws of the tax lost to suspension windows (no rows for a compare or where no window takes activity away)."""
     dirs = _dirs(settings, history)
     res = engine.run(forecast_id, to_year, n, seed, overrides=overrides, **dirs)
     if compare_with:
-        return engine.compare(forecast_id, compare_with, to_year, n, seed, overrides=overrides, **dirs), res.market.fit
-    return res.long(), res.market.fit
+        return (engine.compare(forecast_id, compare_with, to_year, n, seed, overrides=overrides, **dirs),
+                res.market.fit, res.long(lost=True).iloc[:0])
+    return res.long(), res.market.fit, res.long(lost=True)
 
 
 def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, seed: int,
@@ -112,9 +116,14 @@ def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, see
                                  "seed": seed, "compare": compare_with, "overrides": overrides})
         history = _history(ctx, fc)
         ctx.begin_transaction()
-        draws, fit = _simulate(settings, history, forecast_id, to_year, n, seed, compare_with, overrides)
+        draws, fit, lost = _simulate(settings, history, forecast_id, to_year, n, seed, compare_with, overrides)
         by_year, windows = engine.summarise(draws), engine.budget_windows(draws)
         _store(ctx, fc, "difference" if compare_with else "revenue", compare_with, n, seed, by_year, windows)
+        if not compare_with:  # replaced every time: a forecast whose windows are gone leaves no old rows
+            lost_by_year = engine.summarise(lost) if len(lost) else by_year.iloc[:0]
+            lost_windows = engine.budget_windows(lost) if len(lost) else windows.iloc[:0]
+            _store(ctx, fc, LOST, None, n, seed, lost_by_year, lost_windows, periods=False)
+            by_year.attrs["lost"] = lost_by_year
         last_day = str(history.data().network["date"].iloc[-1].date())
         extra: dict[str, Any] = {"history_last_day": last_day, "fit": fit}
         if with_tornado and not compare_with and not overrides:
