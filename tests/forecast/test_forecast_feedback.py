@@ -4,14 +4,16 @@ known), halvings from height, reproducibility, the rolling backtest on a small c
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from minetax.forecast import engine as fc
 from minetax.forecast import network, validation
-from minetax.forecast.assumptions import ForecastError
+from minetax.forecast.assumptions import FORECASTS_DIR, ForecastError
 from minetax.forecast.history import Data
 from minetax.forecast.protocol import Chain
 from minetax.forecast.rolling import NO_CHANGE, rolling_backtest, scores, wis_log
@@ -252,3 +254,27 @@ def test_median_revenue_does_not_collapse_after_the_2028_halving(history):
     assert (p50.loc[2028:2030] > 1e9).all(), p50
     naive = fc.summarise(fc.simulate("kz-naive", 2030, 500, 7, history=history), "kz-naive")
     assert naive[naive.scheme == fc.ALL_SCHEMES].set_index("year")["p50"].loc[2029] < 1e9
+
+
+def test_the_forecast_file_gives_the_validations_candidates(history, tmp_path):
+    """kz-wide-grid tries lags to 12 and price smoothings to 36 months (kz-baseline: 1-6 and 1-12): the table the
+    run records holds exactly the candidates of its file's lists that the history can fit; a bad list is refused
+    naming the key."""
+    cut = dt.date(2024, 12, 31)
+    base = fc.run("kz-baseline", 2025, 20, 1, cut, history=history, from_year=2025)
+    wide = fc.run("kz-wide-grid", 2025, 20, 1, cut, history=history, from_year=2025)
+    assert {(t["lag"], t["smooth"]) for t in base.market.fit["lag_choice"]} <= {
+        (lag, s) for lag in (1, 2, 3, 6) for s in (1, 3, 6, 12)}
+    pairs = {(t["lag"], t["smooth"]) for t in wide.market.fit["lag_choice"]}
+    assert pairs <= {(lag, s) for lag in (1, 2, 3, 6, 9, 12) for s in (1, 3, 6, 12, 24, 36)}
+    assert any(lag >= 9 or s >= 24 for lag, s in pairs)
+    assert wide.market.fit["lag_choice"] == validation.choose(history.data(cut), (0.05, 0.03), (1, 2, 3, 6, 9, 12),
+                                                              (1, 3, 6, 12, 24, 36))[3]
+    d = tmp_path / "forecasts"
+    shutil.copytree(FORECASTS_DIR, d)
+    for bad in ([0, 3], [3, 3], "twelve", []):
+        (d / "kz-bad.yaml").write_text(yaml.safe_dump({
+            "forecast_id": "kz-bad", "base": "kz-baseline",
+            "network": {"hashrate_growth": {"validated_lags": {"value": bad, "reason": "test"}}}}))
+        with pytest.raises(ForecastError, match="network.hashrate_growth.validated_lags must be a list"):
+            fc.run("kz-bad", 2025, 20, 1, cut, history=history, from_year=2025, forecasts_dir=d)

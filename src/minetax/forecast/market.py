@@ -108,6 +108,16 @@ def _choice(hr: dict, key: str, word: str, default: int) -> int | None:
                             f"{word!r} (got {v!r})") from None
 
 
+def _months_list(hr: dict, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A list of whole months >= 1 from the forecast file (the validation's candidate lags or smoothings)."""
+    v = value_of(hr.get(key, list(default)))
+    if (not isinstance(v, list) or not v or len(set(v)) != len(v)
+            or not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 60 for x in v)):
+        raise ForecastError(f"forecast refused: network.hashrate_growth.{key} must be a list of different whole "
+                            f"numbers of months from 1 to 60 (got {v!r})")
+    return tuple(sorted(v))
+
+
 def _fit_feedback(hr: dict, data: Data, fit: dict) -> list[tuple[network.NetworkFit, float]]:
     """The feedback model fitted on the history handed in (already cut), with the lag, smoothing and growth window
     the forecast file gives or, where it says so, chosen from that history alone (validation.choose_lag,
@@ -122,7 +132,9 @@ def _fit_feedback(hr: dict, data: Data, fit: dict) -> list[tuple[network.Network
     if value_of(hr.get("lag_months")) == "validated":  # lag, smoothing and growth window together (validation.py)
         if prior[1] <= 0:
             raise ForecastError("forecast refused: network.hashrate_growth.adjustment_prior.sd must be > 0")
-        lag, smooth, window, table = validation.choose(data, prior)
+        lags = _months_list(hr, "validated_lags", validation.LAGS)
+        smooths = _months_list(hr, "validated_smooths", validation.SMOOTHS)
+        lag, smooth, window, table = validation.choose(data, prior, lags, smooths)
         k = _choice(hr, "validated_models", "all", 1)
         k = len(table) if k is None else k
         best = sorted(table, key=lambda r: (r["mae_log"], r["lag"], r["smooth"], r["window"]))[:max(1, k)]

@@ -27,8 +27,8 @@ from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data
 from minetax.forecast.network import MIN_MONTHS, _gap, _ols, _series, monthly, target
 
-LAGS = (1, 2, 3, 6)
-SMOOTHS = (1, 3, 6, 12)
+LAGS = (1, 2, 3, 6)  # candidate lags (months); a forecast file may give its own (validated_lags)
+SMOOTHS = (1, 3, 6, 12)  # candidate price smoothings (months); a forecast file may give its own (validated_smooths)
 WINDOWS = (12, 24, 48, 0)  # 0: every fitted month up to T
 HORIZON = 12
 MIN_FIT = 12  # fitted months before an inner origin
@@ -96,16 +96,19 @@ def _candidate(lp: np.ndarray, lr: np.ndarray, lh: np.ndarray, subsidy: np.ndarr
     return ts[keep], err[keep]
 
 
-def choose(data: Data, prior: tuple[float, float]) -> tuple[int, int, int, list[dict]]:
+def choose(data: Data, prior: tuple[float, float], lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = SMOOTHS
+           ) -> tuple[int, int, int, list[dict]]:
     """(lag, smooth, window, table): the candidate with the lowest mean absolute log error of its own 12-month
     forecast at the months of the history every usable candidate can be scored on (window 0: all months)."""
     m, le, _, _, _, _, lp, lr, lh = _series(data)
     subsidy = m["subsidy_btc"].to_numpy(float)
     scored = {}
     y = np.r_[np.nan, np.diff(lh)]
-    for lag in LAGS:
-        for smooth in SMOOTHS:
+    for lag in lags:
+        for smooth in smooths:
             x = _gap(lp, lr, lh, lag, smooth)
+            if (np.isfinite(x) & np.isfinite(y)).sum() < MIN_MONTHS:  # too few months for this lag and smoothing
+                continue
             try:
                 b, _, _, _ = _ols(y, x - np.nanmean(np.where(np.isfinite(y), x, np.nan)))
             except ForecastError:  # too few months for this lag and smoothing
@@ -129,10 +132,11 @@ def choose(data: Data, prior: tuple[float, float]) -> tuple[int, int, int, list[
     return int(best["lag"]), int(best["smooth"]), int(best["window"]), table
 
 
+BIC_LAGS = (1, 2, 3, 6)  # candidate lags (months) of the BIC choice
 BIC_SMOOTHS = (1, 3, 6)  # candidate trailing means (months)
 
 
-def choose_lag(data: Data, lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = BIC_SMOOTHS
+def choose_lag(data: Data, lags: tuple[int, ...] = BIC_LAGS, smooths: tuple[int, ...] = BIC_SMOOTHS
                ) -> tuple[int, int, list[dict]]:
     """Lag and smoothing with the lowest BIC of the adjustment regression on the history handed in (already cut at
     the data cut, so the choice sees nothing after it), every candidate fitted on the same months (those all
