@@ -109,10 +109,7 @@ def choose(data: Data, prior: tuple[float, float], lags: tuple[int, ...] = LAGS,
             x = _gap(lp, lr, lh, lag, smooth)
             if (np.isfinite(x) & np.isfinite(y)).sum() < MIN_MONTHS:  # too few months for this lag and smoothing
                 continue
-            try:
-                b, _, _, _ = _ols(y, x - np.nanmean(np.where(np.isfinite(y), x, np.nan)))
-            except ForecastError:  # too few months for this lag and smoothing
-                continue
+            b, _, _, _ = _ols(y, x - np.nanmean(np.where(np.isfinite(y), x, np.nan)))
             if b[1] <= 0:  # a negative adjustment speed is not a model of miners (the draws clip λ at 0)
                 continue
             for window in WINDOWS:
