@@ -257,24 +257,37 @@ def test_median_revenue_does_not_collapse_after_the_2028_halving(history):
 
 
 def test_the_forecast_file_gives_the_validations_candidates(history, tmp_path):
-    """kz-wide-grid tries lags to 12 and price smoothings to 36 months (kz-baseline: 1-6 and 1-12): the table the
-    run records holds exactly the candidates of its file's lists that the history can fit; a bad list is refused
-    naming the key."""
+    """kz-baseline tries lags to 12 and price smoothings to 36 months, each with an adjustment speed at least 1
+    standard error above 0; a file may give other lists and another bound (here the grid and rule before: lags 1-6,
+    smoothing 1-12, any positive speed). The table a run records holds exactly the candidates of its lists that the
+    history supports; bad values are refused naming the key."""
     cut = dt.date(2024, 12, 31)
-    base = fc.run("kz-baseline", 2025, 20, 1, cut, history=history, from_year=2025)
-    wide = fc.run("kz-wide-grid", 2025, 20, 1, cut, history=history, from_year=2025)
-    assert {(t["lag"], t["smooth"]) for t in base.market.fit["lag_choice"]} <= {
-        (lag, s) for lag in (1, 2, 3, 6) for s in (1, 3, 6, 12)}
+    d = tmp_path / "forecasts"
+    shutil.copytree(FORECASTS_DIR, d)
+
+    def variant(name: str, hr: dict) -> None:
+        (d / f"{name}.yaml").write_text(yaml.safe_dump({
+            "forecast_id": name, "base": "kz-baseline",
+            "network": {"hashrate_growth": {k: {"value": v, "reason": "test"} for k, v in hr.items()}}}))
+
+    variant("kz-small", {"validated_lags": [1, 2, 3, 6], "validated_smooths": [1, 3, 6, 12], "validated_min_t": 0})
+    wide = fc.run("kz-baseline", 2025, 20, 1, cut, history=history, from_year=2025)
+    small = fc.run("kz-small", 2025, 20, 1, cut, history=history, from_year=2025, forecasts_dir=d)
     pairs = {(t["lag"], t["smooth"]) for t in wide.market.fit["lag_choice"]}
     assert pairs <= {(lag, s) for lag in (1, 2, 3, 6, 9, 12) for s in (1, 3, 6, 12, 24, 36)}
     assert any(lag >= 9 or s >= 24 for lag, s in pairs)
-    assert wide.market.fit["lag_choice"] == validation.choose(history.data(cut), (0.05, 0.03), (1, 2, 3, 6, 9, 12),
-                                                              (1, 3, 6, 12, 24, 36))[3]
-    d = tmp_path / "forecasts"
-    shutil.copytree(FORECASTS_DIR, d)
-    for bad in ([0, 3], [3, 3], "twelve", []):
-        (d / "kz-bad.yaml").write_text(yaml.safe_dump({
-            "forecast_id": "kz-bad", "base": "kz-baseline",
-            "network": {"hashrate_growth": {"validated_lags": {"value": bad, "reason": "test"}}}}))
-        with pytest.raises(ForecastError, match="network.hashrate_growth.validated_lags must be a list"):
+    assert wide.market.fit["lag_choice"] == validation.choose(history.data(cut), (0.05, 0.03))[3]
+    assert {(t["lag"], t["smooth"]) for t in small.market.fit["lag_choice"]} <= {
+        (lag, s) for lag in (1, 2, 3, 6) for s in (1, 3, 6, 12)}
+    assert small.market.fit["lag_choice"] == validation.choose(history.data(cut), (0.05, 0.03), (1, 2, 3, 6),
+                                                               (1, 3, 6, 12), 0.0)[3]
+    # the bound leaves out the candidates whose speed is positive but within 1 standard error of 0
+    loose = validation.choose(history.data(cut), (0.05, 0.03), min_t=0.0)[3]
+    assert {(t["lag"], t["smooth"]) for t in loose} > pairs
+    for key, bad, rule in (("validated_lags", [0, 3], "must be a list"), ("validated_lags", [3, 3], "must be a list"),
+                           ("validated_smooths", "twelve", "must be a list"), ("validated_lags", [], "must be a list"),
+                           ("validated_min_t", -1, "must be a number from 0 to 10"),
+                           ("validated_min_t", "one", "must be a number from 0 to 10")):
+        variant("kz-bad", {key: bad})
+        with pytest.raises(ForecastError, match=f"network.hashrate_growth.{key} {rule}"):
             fc.run("kz-bad", 2025, 20, 1, cut, history=history, from_year=2025, forecasts_dir=d)

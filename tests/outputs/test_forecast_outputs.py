@@ -65,7 +65,7 @@ def test_views_carry_data_cut_seed_runs_and_match_the_run(published):
                             "FROM forecast_runs WHERE forecast_id = 'kz-baseline' ORDER BY started_at")
     assert [(k, str(c), s, r) for k, c, s, r, *_ in runs_] == [("forecast", "2025-12-31", SEED, RUNS),
                                                                ("backtest", "2025-12-31", SEED, RUNS)]
-    assert runs_[0][4:] == ("feedback", 1, 12)  # lag and smoothing chosen by the validation on the embedded data
+    assert runs_[0][4:] == ("feedback", 1, 36)  # lag and smoothing chosen by the validation on the embedded data
     rows = _rows(settings, "SELECT count(*), count(*) FILTER (WHERE inside IS NULL) FROM forecast_backtest "
                            "WHERE forecast_id = 'kz-baseline'")
     assert rows == [(len(bt["rows"]), int((bt["rows"]["model"] == "no change").sum()))]

@@ -134,7 +134,11 @@ def _fit_feedback(hr: dict, data: Data, fit: dict) -> list[tuple[network.Network
             raise ForecastError("forecast refused: network.hashrate_growth.adjustment_prior.sd must be > 0")
         lags = _months_list(hr, "validated_lags", validation.LAGS)
         smooths = _months_list(hr, "validated_smooths", validation.SMOOTHS)
-        lag, smooth, window, table = validation.choose(data, prior, lags, smooths)
+        min_t = value_of(hr.get("validated_min_t", validation.MIN_T))
+        if isinstance(min_t, bool) or not isinstance(min_t, int | float) or not 0 <= min_t <= 10:
+            raise ForecastError(f"forecast refused: network.hashrate_growth.validated_min_t must be a number from 0 "
+                                f"to 10 (standard errors; got {min_t!r})")
+        lag, smooth, window, table = validation.choose(data, prior, lags, smooths, float(min_t))
         k = _choice(hr, "validated_models", "all", 1)
         k = len(table) if k is None else k
         best = sorted(table, key=lambda r: (r["mae_log"], r["lag"], r["smooth"], r["window"]))[:max(1, k)]

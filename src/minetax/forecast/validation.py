@@ -10,8 +10,9 @@ growth of the last w months, or of all months, centred on their mean gap) and ma
 without shocks: the price held at month T's mean (the median of a driftless price), the fee share at T's, the
 fleet's J/TH falling at the drift estimated up to T, the subsidy of each month (halvings are known in advance).
 The error is the log of the forecast's mean hashrate over the next HORIZON months against the actual mean (the
-backtest's annual measure). Candidates whose OLS adjustment speed on the history handed in is not positive are left
-out (a negative λ is not a model of miners; the draws would clip it to 0 and drop the halving's effect). The
+backtest's annual measure). Candidates whose OLS adjustment speed on the history handed in is not at least MIN_T
+(1) standard error above 0 are left out: a candidate whose history shows no answer to the gap is not a model of
+miners (the draws would rest λ on the prior alone, and the halving's effect with it). The
 candidate with the lowest mean absolute error over the months every candidate can be scored on wins; candidates
 that leave fewer than INNER_ORIGINS such months are left out. Returns the choice and the table of candidates
 (recorded with the forecast's parameters). Used when the forecast file says `lag_months: validated`; with
@@ -27,8 +28,12 @@ from minetax.forecast.assumptions import ForecastError
 from minetax.forecast.history import Data
 from minetax.forecast.network import MIN_MONTHS, _gap, _ols, _series, monthly, target
 
-LAGS = (1, 2, 3, 6)  # candidate lags (months); a forecast file may give its own (validated_lags)
-SMOOTHS = (1, 3, 6, 12)  # candidate price smoothings (months); a forecast file may give its own (validated_smooths)
+# Candidate lags and price smoothings (months; a forecast file may give its own: validated_lags, validated_smooths).
+# Lags to 12 months cover the lead time of mining machines (ordered when mining pays, hashing months later);
+# smoothings to 36 months the 1-3 year payback over which a miner judges the price.
+LAGS = (1, 2, 3, 6, 9, 12)
+SMOOTHS = (1, 3, 6, 12, 24, 36)
+MIN_T = 1.0  # a candidate's OLS adjustment speed must be this many standard errors above 0 (validated_min_t)
 WINDOWS = (12, 24, 48, 0)  # 0: every fitted month up to T
 HORIZON = 12
 MIN_FIT = 12  # fitted months before an inner origin
@@ -96,8 +101,8 @@ def _candidate(lp: np.ndarray, lr: np.ndarray, lh: np.ndarray, subsidy: np.ndarr
     return ts[keep], err[keep]
 
 
-def choose(data: Data, prior: tuple[float, float], lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = SMOOTHS
-           ) -> tuple[int, int, int, list[dict]]:
+def choose(data: Data, prior: tuple[float, float], lags: tuple[int, ...] = LAGS, smooths: tuple[int, ...] = SMOOTHS,
+           min_t: float = MIN_T) -> tuple[int, int, int, list[dict]]:
     """(lag, smooth, window, table): the candidate with the lowest mean absolute log error of its own 12-month
     forecast at the months of the history every usable candidate can be scored on (window 0: all months)."""
     m, le, _, _, _, _, lp, lr, lh = _series(data)
@@ -109,8 +114,8 @@ def choose(data: Data, prior: tuple[float, float], lags: tuple[int, ...] = LAGS,
             x = _gap(lp, lr, lh, lag, smooth)
             if (np.isfinite(x) & np.isfinite(y)).sum() < MIN_MONTHS:  # too few months for this lag and smoothing
                 continue
-            b, _, _, _ = _ols(y, x - np.nanmean(np.where(np.isfinite(y), x, np.nan)))
-            if b[1] <= 0:  # a negative adjustment speed is not a model of miners (the draws clip λ at 0)
+            b, cov, _, _ = _ols(y, x - np.nanmean(np.where(np.isfinite(y), x, np.nan)))
+            if b[1] <= max(min_t, 0.0) * np.sqrt(cov[1, 1]):  # the history shows no answer to the gap
                 continue
             for window in WINDOWS:
                 ts, err = _candidate(lp, lr, lh, subsidy, le, lag, smooth, window, prior)
