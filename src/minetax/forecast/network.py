@@ -27,8 +27,9 @@ gap), `recent` (the mean growth and mean gap of the last mu_window_months months
 chooses the window by `validation.choose_window`, a rolling validation of 12-month growth alone; used for the
 first RECENT_MONTHS forecast months, the whole history's μ after them), `equilibrium`
 (the price drift used minus the efficiency drift) or `shrunk` (fitted and equilibrium, precision-weighted). The
-candidate sets and RECENT_MONTHS were set by hand, and kz-baseline's options (lag bic, mu recent with a validated
-window) were picked among these by their scores on the backtest (README, Backtest): in-sample for that choice.
+candidate sets, the bound on the adjustment speed's t and RECENT_MONTHS were set by hand, and kz-baseline's options
+(lag validated, all candidates mixed, mu_after equilibrium) were picked among these by their scores on the backtest
+(README, Backtest): in-sample for that choice.
 Estimated by OLS with standard errors on the monthly history up to the cut-off (months with fewer than 20 days of
 data are left out; fee months where most days are `estimated` are left out of the fee fit). Per run the
 parameters are drawn from their sampling distribution: (α, λ) and (c, φ) bivariate normal with the OLS covariance
