@@ -48,11 +48,9 @@ def fleet_subjects(years: Sequence[int], price_kzt_per_kwh: Sequence[float] | np
             for i, y in enumerate(years)]
 
 
-def rates_by_year(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict],
-                  law_as_of: dt.date | None = None) -> list[tuple[float, str]]:
+def rates_by_year(con: duckdb.DuckDBPyConnection, scheme: Scheme, subjects: list[dict]) -> list[tuple[float, str]]:
     """(rate, basis) per subject from the rate model; no rate (no bracket for the price) counts as 0."""
-    return [(0.0 if rate is None else float(rate), basis)
-            for rate, basis in law.rates_for(con, scheme, subjects, law_as_of)]
+    return [(0.0 if rate is None else float(rate), basis) for rate, basis in law.rates_for(con, scheme, subjects)]
 
 
 def month_weights(years: Sequence[int]) -> np.ndarray:
@@ -189,9 +187,9 @@ def _family_tax(s: Scheme, k: np.ndarray, fleet: FleetPaths, energy: np.ndarray,
 
 
 def taxes_for(schemes: list[Scheme], years: list[int], fleet: FleetPaths, energy: np.ndarray, value: np.ndarray,
-              cost: np.ndarray, attrs: dict, law_as_of: dt.date | None = None) -> tuple[dict[str, np.ndarray], dict]:
+              cost: np.ndarray, attrs: dict) -> tuple[dict[str, np.ndarray], dict]:
     """Tax per scheme (KZT) at full activity, and the (rate, basis) per scheme and year (see fleet_taxes)."""
-    res = fleet_taxes(schemes, years, fleet, energy, value, cost, attrs, law_as_of=law_as_of)
+    res = fleet_taxes(schemes, years, fleet, energy, value, cost, attrs)
     return res.taxes, res.rates
 
 

@@ -88,13 +88,12 @@ def _dirs(settings: Settings, history: History) -> dict[str, Any]:
 def _simulate(settings: Settings, history: History, forecast_id: str, to_year: int, n: int, seed: int,
               compare_with: str | None, overrides: dict | None) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """The draws (reform minus baseline with compare_with), what produced them (the fitted parameters), and the
-    draws of the tax lost to suspension windows (no rows for a compare or where no window takes activity away)."""
+    forecast's draws of the tax lost to suspension windows (no rows where no window takes activity away)."""
     dirs = _dirs(settings, history)
     res = engine.run(forecast_id, to_year, n, seed, overrides=overrides, **dirs)
-    if compare_with:
-        return (engine.compare(forecast_id, compare_with, to_year, n, seed, overrides=overrides, **dirs),
-                res.market.fit, res.long(lost=True).iloc[:0])
-    return res.long(), res.market.fit, res.long(lost=True)
+    draws = (engine.compare(forecast_id, compare_with, to_year, n, seed, overrides=overrides, **dirs)
+             if compare_with else res.long())
+    return draws, res.market.fit, res.long(lost=True)
 
 
 def run_forecast(settings: Settings, forecast_id: str, to_year: int, n: int, seed: int,
